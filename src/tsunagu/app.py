@@ -1,0 +1,74 @@
+"""The application factory: the root lists the domains; each domain contributes its routes."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.staticfiles import StaticFiles
+
+from tsunagu import __version__
+from tsunagu.db.engine import make_engine, make_session_factory
+from tsunagu.identity import pages as identity_pages
+from tsunagu.kernel.clock import Clock
+from tsunagu.registry import api as registry_api
+from tsunagu.registry import http as registry_http
+from tsunagu.registry import pages as registry_pages
+from tsunagu.registry.services.records import RegistryContext
+from tsunagu.settings import Settings
+from tsunagu.web import errors, pages
+from tsunagu.web.context import AppContext
+from tsunagu.web.i18n import Translations
+from tsunagu.web.security import SecurityMiddleware
+from tsunagu.web.templating import make_environment
+
+API_DESCRIPTION = (
+    "JSON API of tsunagu. Every error is RFC 9457 `application/problem+json`. Staff endpoints accept a "
+    "bearer token (`tsunagu staff token`) or the staff session cookie with an `X-CSRF-Token` header for writes."
+)
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    clock = clock or Clock()
+    engine = make_engine(settings)
+    app = FastAPI(
+        title="tsunagu",
+        version=__version__,
+        description=API_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    ctx = AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        clock=clock,
+        translations=Translations.load(),
+        resolve_principal=identity_pages.resolve,  # type: ignore[arg-type]
+    )
+    ctx.extras["jinja"] = make_environment()
+    reg = registry_api.registry_context(settings, clock)
+
+    def registry_ctx(_request: Request) -> RegistryContext:
+        return reg
+
+    app.state.ctx = ctx
+    app.add_middleware(SecurityMiddleware, secure_cookies=settings.cookie_secure)
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=str(resources.files("tsunagu.web") / "static")), name="static")
+    home = registry_api.municipalities().get(settings.municipality_code)
+    ctx.extras["site_name"] = home.name if home else settings.municipality_code
+    app.include_router(pages.router(registry_pages.top_context(registry_ctx)))
+    app.include_router(identity_pages.router())
+    app.include_router(registry_pages.router(registry_ctx))
+    app.include_router(registry_http.router(registry_ctx))
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Entry point for ``uvicorn --factory tsunagu.app:app_from_environment`` (used by ``tsunagu serve``)."""
+    from tsunagu.settings import load_settings  # noqa: PLC0415
+
+    return create_app(load_settings())

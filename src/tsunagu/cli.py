@@ -1,0 +1,123 @@
+"""The ``tsunagu`` command. The root lists the domains; each contributes its own sub-commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tsunagu.clikit import DATA_DIR_HELP, emit, err, fail, progress, settings_for
+from tsunagu.db.migrate import upgrade
+from tsunagu.demo import DEMO_STAFF, prepare
+from tsunagu.identity import cli as identity_cli
+from tsunagu.kernel.clock import Clock
+from tsunagu.registry import cli as registry_cli
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
+DEFAULT_DEMO_DIR = Path("tsunagu-data")
+LIMIT_CONCURRENCY = 64  # per worker: beyond this, answer 503 at once instead of queueing (p99 stays bounded)
+
+
+def serve_app(settings_dir: Path, host: str, port: int, workers: int) -> None:
+    import uvicorn  # noqa: PLC0415 - only needed when serving
+
+    os.environ["TSUNAGU_DATA_DIR"] = str(settings_dir.resolve())
+    uvicorn.run(
+        "tsunagu.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        limit_concurrency=LIMIT_CONCURRENCY,
+        log_level="info",
+        server_header=False,
+    )
+
+
+def build() -> typer.Typer:
+    app = typer.Typer(help="tsunagu: a digital-government platform.", no_args_is_help=True)
+    db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+    app.add_typer(db_app, name="db")
+    app.add_typer(registry_cli.build(), name="registry")
+    app.add_typer(identity_cli.build(), name="staff")
+
+    @db_app.command("upgrade")
+    def db_upgrade(
+        data_dir: Annotated[Path | None, typer.Option(help=DATA_DIR_HELP)] = None, as_json: AsJson = False
+    ) -> None:
+        """Apply every migration (idempotent)."""
+        settings = settings_for(data_dir)
+        try:
+            upgrade(settings)
+        except Exception as exc:
+            fail(f"Could not migrate {settings.sqlalchemy_url.split('@')[-1]}: {exc}", as_json=as_json)
+        emit(as_json, {"ok": True}, "database is at the latest schema")
+
+    @app.command()
+    def demo(
+        data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its data.")] = DEFAULT_DEMO_DIR,
+        residents: Annotated[int, typer.Option(min=1, max=5_000_000)] = 5000,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        no_serve: Annotated[
+            bool, typer.Option("--no-serve", help="Prepare only; do not start the server.")
+        ] = False,
+        as_json: AsJson = False,
+    ) -> None:
+        """Create DIR, migrate, seed a synthetic municipality once, print the logins, then serve."""
+        settings = settings_for(data_dir, environment="demo")
+        with progress("seeding residents", residents, enabled=not as_json) as tick:
+            result = prepare(settings, residents, Clock().today(), progress=tick)
+        url = f"http://{host}:{port}/"
+        logins = [
+            {"username": u, "password": p, "roles": [r.value for r in roles]}
+            for u, _n, p, roles in DEMO_STAFF
+        ]
+        seeded = result.info
+        note = "seeded now" if result.seeded_now else "already seeded; nothing duplicated"
+        if not result.seeded_now and seeded.get("residents") != residents:
+            note += f" (it holds {seeded.get('residents')} residents; delete {data_dir} to reseed)"
+        human = "\n".join(
+            [
+                f"tsunagu demo: {data_dir.resolve()} ({note})",
+                f"  residents {seeded.get('residents'):,}  households {seeded.get('households'):,}",
+                f"  portal:   {url}",
+                "  staff logins:",
+                *(f"    {x['username']} / {x['password']}  ({', '.join(x['roles'])})" for x in logins),
+            ]
+        )
+        emit(
+            as_json,
+            {
+                "ok": True,
+                "data_dir": str(data_dir.resolve()),
+                "url": url,
+                "seeded_now": result.seeded_now,
+                "seed": seeded,
+                "logins": logins,
+            },
+            human,
+        )
+        if not no_serve:
+            err.print(f"serving on {url} (Ctrl+C to stop)")
+            serve_app(data_dir, host, port, 1)
+
+    @app.command()
+    def serve(
+        data_dir: Annotated[Path | None, typer.Option(help=DATA_DIR_HELP)] = None,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+    ) -> None:
+        """Serve the portal and API (migrations must be applied: tsunagu db upgrade)."""
+        settings = settings_for(data_dir)
+        serve_app(settings.data_dir, host, port, workers)
+
+    return app
+
+
+def main() -> None:
+    build()()

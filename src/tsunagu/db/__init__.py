@@ -1,0 +1,1 @@
+"""Database plumbing: engine factory, metadata, unit of work, migrations runner."""

@@ -1,0 +1,10 @@
+"""Imports every domain's models so the one metadata is complete (for Alembic and the schema tests)."""
+
+from __future__ import annotations
+
+from tsunagu.db import meta as _meta  # noqa: F401
+from tsunagu.db.base import Base
+from tsunagu.identity import models as _identity  # noqa: F401
+from tsunagu.registry import models as _registry  # noqa: F401
+
+metadata = Base.metadata

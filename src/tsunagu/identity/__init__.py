@@ -1,0 +1,1 @@
+"""Identity: staff accounts, roles, sessions and API tokens (cards, passkeys and OIDC come later)."""

@@ -1,0 +1,1 @@
+"""Framework-free shared pieces: identifiers, errors, clock, crypto helpers. Imports no domain."""

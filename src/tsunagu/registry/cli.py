@@ -1,0 +1,184 @@
+"""``tsunagu registry ...``: import, export, stats, show, record and verify."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+
+from tsunagu.clikit import DATA_DIR_HELP, domain_errors, emit, fail, operator, progress, settings_for
+from tsunagu.db.engine import make_engine, make_session_factory, unit_of_work
+from tsunagu.kernel.access import Permission
+from tsunagu.kernel.clock import Clock
+from tsunagu.registry import api
+from tsunagu.registry.models import Person
+from tsunagu.registry.services import exchange, queries, records, verify
+
+P = Permission
+ALL = tuple(Permission)
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)]
+AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
+
+
+def _open(data_dir: Path | None) -> tuple[records.RegistryContext, object]:
+    settings = settings_for(data_dir)
+    engine = make_engine(settings)
+    return api.registry_context(settings, Clock()), make_session_factory(engine)
+
+
+def build() -> typer.Typer:
+    app = typer.Typer(help="Resident registry (住民基本台帳).", no_args_is_help=True)
+
+    @app.command("stats")
+    def stats_cmd(data_dir: DataDir = None, as_json: AsJson = False) -> None:
+        """Population, households and movement counts."""
+        reg, factory = _open(data_dir)
+        with unit_of_work(factory) as db:  # type: ignore[arg-type]
+            s = queries.stats(db, operator(*ALL), reg.clock.today())
+        data = dataclasses.asdict(s)
+        emit(
+            as_json,
+            data,
+            "\n".join(
+                [
+                    f"residents   {s.residents:>10,}",
+                    f"households  {s.households:>10,}",
+                    f"former      {s.former:>10,}",
+                    f"suppressed  {s.suppressed:>10,}",
+                    *(f"{k:<11} {v:>10,}" for k, v in s.by_age_band.items()),
+                    *(f"event {k:<13} {v:>8,}" for k, v in s.events.items()),
+                ]
+            ),
+        )
+
+    @app.command("show")
+    def show_cmd(person_id: int, data_dir: DataDir = None, as_json: AsJson = False) -> None:
+        """One resident with their movement history (My Number masked)."""
+        reg, factory = _open(data_dir)
+        with domain_errors(as_json), unit_of_work(factory) as db:  # type: ignore[arg-type]
+            me = operator(*ALL)
+            person = queries.get_resident(db, reg.keys, me, person_id, reg.clock.today())
+            events = queries.history(db, me, person_id)
+        data = {"resident": dataclasses.asdict(person), "events": [dataclasses.asdict(e) for e in events]}
+        lines = [
+            f"{person.family_name} {person.given_name} ({person.family_name_kana} {person.given_name_kana})",
+            f"  born {person.birth_date}  status {person.status}  address {person.address or '(withheld)'}",
+        ]
+        lines += [f"  {e.effective_date}  {e.kind:<12} {e.details or ''}" for e in events]
+        emit(as_json, data, "\n".join(lines))
+
+    @app.command("record")
+    def record_cmd(
+        kind: Annotated[str, typer.Argument(help="move (転居), move-out (転出) or death (死亡)")],
+        person_id: int,
+        date: Annotated[str, typer.Option("--date", help="Effective date, YYYY-MM-DD")],
+        town: str = "",
+        block: str = "",
+        building: str = "",
+        to: Annotated[str, typer.Option("--to", help="Destination local-government code (move-out)")] = "",
+        whole_household: bool = False,
+        reason: str = "",
+        data_dir: DataDir = None,
+        as_json: AsJson = False,
+    ) -> None:
+        """Record a movement event. Invalid or out-of-order events are refused and nothing is written."""
+        reg, factory = _open(data_dir)
+        filing = records.Filing(recorded_by=operator().username, reason=reason)
+        with domain_errors(as_json):
+            try:
+                when = dt.date.fromisoformat(date)
+            except ValueError:
+                fail("--date must be written as YYYY-MM-DD.", as_json=as_json)
+            with unit_of_work(factory) as db:  # type: ignore[arg-type]
+                if kind == "move":
+                    ids = records.record_move_within(
+                        db,
+                        reg,
+                        person_id,
+                        records.NewAddress(town, block, building),
+                        when,
+                        filing,
+                        whole_household=whole_household,
+                    )
+                elif kind == "move-out":
+                    ids = records.record_move_out(
+                        db, reg, person_id, to, when, filing, whole_household=whole_household
+                    )
+                elif kind == "death":
+                    records.record_death(db, reg, person_id, when, filing)
+                    ids = [person_id]
+                else:
+                    fail(f"Unknown kind {kind!r}: use move, move-out or death.", as_json=as_json)
+        emit(
+            as_json,
+            {"ok": True, "kind": kind, "person_ids": ids, "filing_id": filing.filing_id},
+            f"recorded {kind} for {len(ids)} person(s): {', '.join(map(str, ids))}",
+        )
+
+    @app.command("import")
+    def import_cmd(file: Path, data_dir: DataDir = None, as_json: AsJson = False) -> None:
+        """Import residents from CSV (all-or-nothing; the same file twice does nothing)."""
+        if not file.is_file():
+            fail(f"No such file: {file}", as_json=as_json)
+        data = file.read_bytes()
+        reg, factory = _open(data_dir)
+        lines = max(0, data.count(b"\n") - 1)
+        with (
+            domain_errors(as_json),
+            progress("import", lines, enabled=not as_json) as tick,
+            unit_of_work(factory) as db,
+        ):  # type: ignore[arg-type]
+            result = exchange.import_csv(db, reg, operator(*ALL), data, progress=tick)
+        emit(
+            as_json,
+            {"ok": True, **dataclasses.asdict(result)},
+            "already imported (same SHA-256); nothing changed"
+            if result.already_imported
+            else f"imported {result.persons} person(s) in {result.households} household(s)",
+        )
+
+    @app.command("export")
+    def export_cmd(
+        file: Annotated[Path, typer.Argument(help="Output CSV file, or - for standard output")],
+        include_former: bool = False,
+        data_dir: DataDir = None,
+        as_json: AsJson = False,
+    ) -> None:
+        """Export residents as CSV (never the My Number)."""
+        reg, factory = _open(data_dir)
+        with unit_of_work(factory) as db:  # type: ignore[arg-type]
+            total = db.scalar(select(func.count()).select_from(Person)) or 0
+            show_bar = not as_json and str(file) != "-"
+            with progress("export", total, enabled=show_bar) as tick:
+                if str(file) == "-":
+                    n = exchange.export_csv(db, operator(*ALL), sys.stdout, include_former=include_former)
+                else:
+                    with file.open("w", encoding="utf-8", newline="") as out:
+                        n = exchange.export_csv(
+                            db, operator(*ALL), out, include_former=include_former, progress=tick
+                        )
+        if str(file) != "-":
+            emit(as_json, {"ok": True, "rows": n, "file": str(file)}, f"exported {n} row(s) to {file}")
+
+    @app.command("verify")
+    def verify_cmd(data_dir: DataDir = None, as_json: AsJson = False) -> None:
+        """Replay every person's history and check it equals the current state."""
+        _reg, factory = _open(data_dir)
+        with unit_of_work(factory) as db:  # type: ignore[arg-type]
+            total = db.scalar(select(func.count()).select_from(Person)) or 0
+            with progress("verify", total, enabled=not as_json) as tick:
+                report = verify.replay_all(db, progress=tick)
+        emit(
+            as_json,
+            {"ok": not report.mismatches, **dataclasses.asdict(report)},
+            f"checked {report.checked} person(s); mismatches: {len(report.mismatches)}",
+        )
+        if report.mismatches:
+            raise typer.Exit(1)
+
+    return app

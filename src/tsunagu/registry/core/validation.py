@@ -1,0 +1,60 @@
+"""Validation of the values a person or a staff member types: names, kana, dates, addresses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from tsunagu.kernel.errors import InvalidInput
+
+KANA_RE = re.compile(r"^[\u30A1-\u30FA\u30FC\u30FD\u30FE\u3000 ]+$")
+MAX_NAME = 50
+MAX_KANA = 100
+MAX_AGE_YEARS = 130
+
+
+def clean_text(value: str, field: str, *, max_len: int, required: bool = True) -> str:
+    """NFC-normalise, trim, reject control characters and over-long values."""
+    text = unicodedata.normalize("NFC", value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"{field} is required.", field=field)
+    if len(text) > max_len:
+        raise InvalidInput(f"{field} must be at most {max_len} characters.", field=field)
+    if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in text):
+        raise InvalidInput(f"{field} contains control characters.", field=field)
+    return text
+
+
+def to_katakana(value: str) -> str:
+    """Convert hiragana and half-width katakana to full-width katakana (NFKC for the half-width forms)."""
+    text = unicodedata.normalize("NFKC", value)
+    return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
+
+
+def clean_kana(value: str, field: str) -> str:
+    text = clean_text(to_katakana(value), field, max_len=MAX_KANA)
+    if not KANA_RE.match(text):
+        raise InvalidInput(f"{field} must be written in katakana (カタカナ).", field=field)
+    return text
+
+
+def check_birth_date(birth: dt.date, today: dt.date) -> dt.date:
+    if birth > today:
+        raise InvalidInput("The birth date is in the future.", field="birth_date")
+    if (today.year - birth.year) > MAX_AGE_YEARS:
+        raise InvalidInput(f"The birth date is more than {MAX_AGE_YEARS} years ago.", field="birth_date")
+    return birth
+
+
+def parse_date(value: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        raise InvalidInput(f"{field} must be a date written as YYYY-MM-DD.", field=field) from None
+
+
+def age_on(birth: dt.date, on: dt.date) -> int:
+    """Age in completed years (年齢計算ニ関スル法律: one year older at the end of the day before the birthday;
+    for display purposes the civil birthday is used)."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

@@ -1,0 +1,199 @@
+"""JSON API of the registry under ``/api/v1`` (documented in the committed OpenAPI file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+
+from tsunagu.kernel.access import Access, Permission
+from tsunagu.registry.municipalities import known_municipality
+from tsunagu.registry.services import queries, records
+from tsunagu.web.access import guard, staff_principal
+from tsunagu.web.context import ctx_of
+
+P = Permission
+
+
+class Resident(BaseModel):
+    """A resident as the caller may see them. ``address`` is null when withheld under 支援措置."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    resident_code: str = Field(description="住民票コード (11 digits)")
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: dt.date
+    age: int
+    sex: Literal["male", "female"]
+    status: Literal["resident", "moved_out", "deceased"]
+    household_id: int
+    relationship: str = Field(description="続柄 to the head of household")
+    registered_on: dt.date
+    left_on: dt.date | None
+    address: str | None
+    address_suppressed: bool
+    my_number_masked: str | None = Field(default=None, description="Only the last 4 digits; never the number")
+
+
+class ResidentList(BaseModel):
+    items: list[Resident]
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: Literal["birth", "move_in", "move_out", "move_within", "death", "correction"]
+    effective_date: dt.date
+    recorded_at: dt.datetime
+    recorded_by: str
+    changes: dict[str, object]
+    details: dict[str, str]
+    reason: str
+
+
+class EventList(BaseModel):
+    items: list[Event]
+
+
+class NewEvent(BaseModel):
+    """A 異動 to record for an existing resident."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["move_within", "move_out", "death"]
+    effective_date: dt.date
+    town: str | None = None
+    block: str | None = None
+    building: str = ""
+    to_lg_code: str | None = Field(default=None, description="Destination for move_out (6-digit code)")
+    whole_household: bool = False
+    reason: str = ""
+
+
+class Recorded(BaseModel):
+    person_ids: list[int]
+
+
+class Stats(BaseModel):
+    residents: int
+    households: int
+    former: int
+    by_sex: dict[str, int]
+    by_age_band: dict[str, int]
+    events: dict[str, int]
+
+
+class Municipality(BaseModel):
+    lg_code: str
+    prefecture: str
+    name: str
+    kana: str
+
+
+def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
+    r = APIRouter(prefix="/api/v1", tags=["registry"])
+
+    @r.get(
+        "/residents", response_model=ResidentList, dependencies=[guard(Access.staff(P.REGISTRY_PERSON_READ))]
+    )
+    async def list_residents(
+        request: Request,
+        q: Annotated[str, Query(min_length=1, max_length=100)],
+        include_former: bool = False,
+    ) -> ResidentList:
+        """Search by name or kana prefix, 住民票コード, or My Number (exact)."""
+        ctx, reg = ctx_of(request), rctx(request)
+        with ctx.uow() as db:
+            found = queries.search(
+                db, reg.keys, staff_principal(request), q, reg.clock.today(), include_former=include_former
+            )
+        return ResidentList(items=[Resident.model_validate(v) for v in found])
+
+    @r.get(
+        "/residents/{person_id}",
+        response_model=Resident,
+        dependencies=[guard(Access.staff(P.REGISTRY_PERSON_READ))],
+    )
+    async def get_resident(request: Request, person_id: int) -> Resident:
+        ctx, reg = ctx_of(request), rctx(request)
+        with ctx.uow() as db:
+            return Resident.model_validate(
+                queries.get_resident(db, reg.keys, staff_principal(request), person_id, reg.clock.today())
+            )
+
+    @r.get(
+        "/residents/{person_id}/events",
+        response_model=EventList,
+        dependencies=[guard(Access.staff(P.REGISTRY_PERSON_READ))],
+    )
+    async def get_events(request: Request, person_id: int) -> EventList:
+        ctx = ctx_of(request)
+        with ctx.uow() as db:
+            events = queries.history(db, staff_principal(request), person_id)
+        return EventList(items=[Event.model_validate(e) for e in events])
+
+    @r.post(
+        "/residents/{person_id}/events",
+        response_model=Recorded,
+        status_code=201,
+        dependencies=[guard(Access.staff(P.REGISTRY_PERSON_WRITE))],
+    )
+    async def post_event(request: Request, person_id: int, body: NewEvent) -> Recorded:
+        """Record 転居, 転出 or 死亡. Invalid or out-of-order events are refused and nothing is written."""
+        ctx, reg = ctx_of(request), rctx(request)
+        filing = records.Filing(recorded_by=staff_principal(request).username, reason=body.reason)
+        with ctx.uow() as db:
+            if body.kind == "move_within":
+                address = records.NewAddress(body.town or "", body.block or "", body.building)
+                ids = records.record_move_within(
+                    db,
+                    reg,
+                    person_id,
+                    address,
+                    body.effective_date,
+                    filing,
+                    whole_household=body.whole_household,
+                )
+            elif body.kind == "move_out":
+                ids = records.record_move_out(
+                    db,
+                    reg,
+                    person_id,
+                    body.to_lg_code or "",
+                    body.effective_date,
+                    filing,
+                    whole_household=body.whole_household,
+                )
+            else:
+                records.record_death(db, reg, person_id, body.effective_date, filing)
+                ids = [person_id]
+        return Recorded(person_ids=ids)
+
+    @r.get("/registry/stats", response_model=Stats, dependencies=[guard(Access.staff(P.REGISTRY_STATS_READ))])
+    async def get_stats(request: Request) -> Stats:
+        """Aggregate figures (no person appears)."""
+        ctx, reg = ctx_of(request), rctx(request)
+        with ctx.uow() as db:
+            s = queries.stats(db, staff_principal(request), reg.clock.today())
+        return Stats(
+            residents=s.residents,
+            households=s.households,
+            former=s.former,
+            by_sex=s.by_sex,
+            by_age_band=s.by_age_band,
+            events=s.events,
+        )
+
+    @r.get("/municipalities/{lg_code}", response_model=Municipality, dependencies=[guard(Access.public())])
+    async def get_municipality(lg_code: str) -> Municipality:
+        """Look up a local-government code (全国地方公共団体コード) in the installation's master."""
+        m = known_municipality(lg_code)
+        return Municipality(lg_code=m.lg_code, prefecture=m.prefecture, name=m.name, kana=m.kana)
+
+    return r

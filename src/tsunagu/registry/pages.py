@@ -1,0 +1,158 @@
+"""Staff pages of the registry: search, resident detail with household and history, recording 異動."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from tsunagu.kernel.access import Access, Permission
+from tsunagu.kernel.errors import DomainError, NotFound
+from tsunagu.registry.core.types import EventKind
+from tsunagu.registry.core.validation import parse_date
+from tsunagu.registry.municipalities import demo_towns, municipalities
+from tsunagu.registry.services import exchange, queries, records
+from tsunagu.web.access import guard, staff_principal
+from tsunagu.web.context import ctx_of
+from tsunagu.web.templating import render
+
+READ = [guard(Access.staff(Permission.REGISTRY_PERSON_READ))]
+WRITE = [guard(Access.staff(Permission.REGISTRY_PERSON_WRITE))]
+EXPORT = [guard(Access.staff(Permission.REGISTRY_DATA_EXPORT))]
+STATS = [guard(Access.staff(Permission.REGISTRY_STATS_READ))]
+FORMS = {"move": EventKind.MOVE_WITHIN, "move-out": EventKind.MOVE_OUT, "death": EventKind.DEATH}
+
+
+def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
+    r = APIRouter(prefix="/staff", include_in_schema=False)
+
+    @r.get("/residents", dependencies=READ)
+    async def search_page(request: Request, q: str = "", former: bool = False) -> Response:
+        ctx, reg = ctx_of(request), rctx(request)
+        results: list[queries.ResidentView] = []
+        if q:
+            with ctx.uow() as db:
+                results = queries.search(
+                    db, reg.keys, staff_principal(request), q, reg.clock.today(), include_former=former
+                )
+        return render(request, "registry/search.html", q=q, former=former, results=results)
+
+    @r.get("/residents/{person_id}", dependencies=READ)
+    async def detail(request: Request, person_id: int, done: str = "") -> Response:
+        ctx, reg = ctx_of(request), rctx(request)
+        me = staff_principal(request)
+        with ctx.uow() as db:
+            person = queries.get_resident(db, reg.keys, me, person_id, reg.clock.today())
+            members = queries.household_members(db, me, person.household_id, reg.clock.today())
+            events = queries.history(db, me, person_id)
+        return render(
+            request,
+            "registry/person.html",
+            person=person,
+            members=members,
+            events=events,
+            done=done,
+            municipalities=municipalities(),
+        )
+
+    @r.get("/residents/{person_id}/{form}", dependencies=WRITE)
+    async def event_form(request: Request, person_id: int, form: str) -> Response:
+        return await _form(request, person_id, form, {}, None, 200)
+
+    @r.post("/residents/{person_id}/{form}", dependencies=WRITE)
+    async def record(request: Request, person_id: int, form: str) -> Response:
+        data = {k: str(v) for k, v in (await request.form()).items()}
+        ctx, reg = ctx_of(request), rctx(request)
+        me = staff_principal(request)
+        try:
+            kind = _kind(form)
+            when = parse_date(data.get("effective_date", ""), "effective_date")
+            filing = records.Filing(recorded_by=me.username, reason=data.get("reason", ""))
+            whole = data.get("whole_household") == "1"
+            with ctx.uow() as db:
+                if kind is EventKind.MOVE_WITHIN:
+                    address = records.NewAddress(
+                        data.get("town", ""), data.get("block", ""), data.get("building", "")
+                    )
+                    records.record_move_within(
+                        db, reg, person_id, address, when, filing, whole_household=whole
+                    )
+                elif kind is EventKind.MOVE_OUT:
+                    records.record_move_out(
+                        db, reg, person_id, data.get("to_lg_code", ""), when, filing, whole_household=whole
+                    )
+                else:
+                    records.record_death(db, reg, person_id, when, filing)
+        except DomainError as exc:
+            return await _form(request, person_id, form, data, exc.detail, 422)
+        return RedirectResponse(f"/staff/residents/{person_id}?done={form}", status_code=303)
+
+    async def _form(
+        request: Request, person_id: int, form: str, data: dict[str, str], error: str | None, status: int
+    ) -> Response:
+        kind = _kind(form)
+        ctx, reg = ctx_of(request), rctx(request)
+        with ctx.uow() as db:
+            person = queries.get_resident(
+                db, reg.keys, staff_principal(request), person_id, reg.clock.today()
+            )
+        others = [
+            m for m in municipalities().values() if not m.is_prefecture and m.lg_code != reg.municipality_code
+        ]
+        return render(
+            request,
+            "registry/event_form.html",
+            status_code=status,
+            person=person,
+            form=form,
+            kind=kind.value,
+            data=data,
+            error=error,
+            today=reg.clock.today().isoformat(),
+            towns=[t.town for t in demo_towns() if t.lg_code == reg.municipality_code],
+            destinations=others,
+        )
+
+    @r.get("/registry/stats", dependencies=STATS)
+    async def stats_page(request: Request) -> Response:
+        ctx, reg = ctx_of(request), rctx(request)
+        with ctx.uow() as db:
+            figures = queries.stats(db, staff_principal(request), reg.clock.today())
+        return render(request, "registry/stats.html", stats=figures)
+
+    @r.get("/registry/export.csv", dependencies=EXPORT)
+    async def export(request: Request) -> Response:
+        ctx = ctx_of(request)
+        buf = io.StringIO()
+        with ctx.uow() as db:
+            exchange.export_csv(db, staff_principal(request), buf)
+        name = f"residents-{dt.date.today().isoformat()}.csv"  # noqa: DTZ011 - file name only
+        return StreamingResponse(
+            iter([buf.getvalue()]),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    return r
+
+
+def _kind(form: str) -> EventKind:
+    kind = FORMS.get(form)
+    if kind is None:
+        raise NotFound(f"Unknown form {form!r}.")
+    return kind
+
+
+def top_context(rctx: Callable[[Request], records.RegistryContext]) -> Callable[[Request], dict[str, Any]]:
+    """Public aggregate figures for the top page (nothing personal)."""
+
+    def build(request: Request) -> dict[str, Any]:
+        with ctx_of(request).uow() as db:
+            return {"figures": queries.stats(db, None, rctx(request).clock.today())}
+
+    return build

@@ -1,0 +1,1 @@
+"""Deterministic synthetic municipality: a realistic population with history, scalable to 1,000,000."""

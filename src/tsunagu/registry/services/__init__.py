@@ -1,0 +1,1 @@
+"""Registry services: recording events, queries with least-data presentation, CSV exchange. Never commit."""

@@ -1,0 +1,267 @@
+"""Read side: search, detail, history and statistics, presented with the least data the viewer may see.
+
+Every read goes through :func:`present`, the single place where a suppressed address (支援措置) is withheld
+from a viewer without ``registry:suppressed_address:read``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from tsunagu.kernel.access import Permission, Principal
+from tsunagu.kernel.errors import Forbidden, InvalidIdentifier, NotFound
+from tsunagu.kernel.identifiers import is_valid_my_number, mask_my_number, normalize_digits
+from tsunagu.registry.core.types import EventKind, Status
+from tsunagu.registry.core.validation import age_on, to_katakana
+from tsunagu.registry.models import Person, PersonEvent
+from tsunagu.registry.municipalities import municipalities
+from tsunagu.registry.services.keys import RegistryKeys
+from tsunagu.registry.services.records import suppressed_household
+from tsunagu.registry.services.state import event_of
+
+ADDRESS_KEYS = ("lg_code", "town", "block", "building")
+MAX_RESULTS = 50
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    """What a viewer sees of one person. ``address`` is ``None`` when withheld."""
+
+    id: int
+    resident_code: str
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: dt.date
+    age: int
+    sex: str
+    status: str
+    household_id: int
+    relationship: str
+    registered_on: dt.date
+    left_on: dt.date | None
+    address: str | None
+    address_suppressed: bool
+    my_number_masked: str | None = None
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    kind: str
+    effective_date: dt.date
+    recorded_at: dt.datetime
+    recorded_by: str
+    changes: dict[str, object]
+    details: dict[str, str]
+    reason: str
+
+
+def may_see_address(viewer: Principal | None, suppressed: bool) -> bool:
+    return not suppressed or (viewer is not None and viewer.can(Permission.REGISTRY_SUPPRESSED_ADDRESS_READ))
+
+
+def format_address(lg_code: str, town: str, block: str, building: str) -> str:
+    m = municipalities().get(lg_code)
+    city = m.full_name if m else lg_code
+    return f"{city}{town}{block}" + (f" {building}" if building else "")
+
+
+def present(
+    row: Person,
+    viewer: Principal | None,
+    today: dt.date,
+    *,
+    suppressed: bool | None = None,
+    keys: RegistryKeys | None = None,
+) -> ResidentView:
+    hidden = row.address_suppressed if suppressed is None else suppressed
+    address = (
+        format_address(row.lg_code, row.town, row.block, row.building)
+        if may_see_address(viewer, hidden)
+        else None
+    )
+    masked = mask_my_number(keys.reveal(row.my_number_sealed)) if keys and row.my_number_sealed else None
+    return ResidentView(
+        id=row.id,
+        resident_code=row.resident_code,
+        family_name=row.family_name,
+        given_name=row.given_name,
+        family_name_kana=row.family_name_kana,
+        given_name_kana=row.given_name_kana,
+        birth_date=row.birth_date,
+        age=age_on(row.birth_date, today),
+        sex=row.sex,
+        status=row.status,
+        household_id=row.household_id,
+        relationship=row.relationship,
+        registered_on=row.registered_on,
+        left_on=row.left_on,
+        address=address,
+        address_suppressed=hidden,
+        my_number_masked=masked,
+    )
+
+
+def require(viewer: Principal | None, permission: Permission) -> Principal:
+    if viewer is None or not viewer.can(permission):
+        raise Forbidden(f"This needs the permission {permission}.")
+    return viewer
+
+
+def search(
+    db: Session,
+    keys: RegistryKeys,
+    viewer: Principal,
+    text: str,
+    today: dt.date,
+    *,
+    include_former: bool = False,
+    limit: int = MAX_RESULTS,
+) -> list[ResidentView]:
+    """Find people by 住民票コード, My Number (exact, via the blind index) or a name/kana prefix."""
+    require(viewer, Permission.REGISTRY_PERSON_READ)
+    q = text.strip()
+    if not q:
+        return []
+    stmt = select(Person)
+    try:
+        digits = normalize_digits(q)
+    except InvalidIdentifier:
+        digits = ""
+    if len(digits) == 12 and is_valid_my_number(digits):
+        stmt = stmt.where(Person.my_number_index == keys.index.digest(digits.encode()))
+    elif len(digits) == 11:
+        stmt = stmt.where(Person.resident_code == digits)
+    else:
+        parts = q.replace("\u3000", " ").split()
+        family = parts[0]
+        kana = to_katakana(family)
+        stmt = stmt.where(
+            or_(
+                Person.family_name.startswith(family, autoescape=True),
+                Person.family_name_kana.startswith(kana, autoescape=True),
+            )
+        )
+        if len(parts) > 1:
+            given = parts[1]
+            stmt = stmt.where(
+                or_(
+                    Person.given_name.startswith(given, autoescape=True),
+                    Person.given_name_kana.startswith(to_katakana(given), autoescape=True),
+                )
+            )
+    if not include_former:
+        stmt = stmt.where(Person.status == Status.RESIDENT.value)
+    rows = db.scalars(stmt.order_by(Person.family_name_kana, Person.given_name_kana, Person.id).limit(limit))
+    return [present(r, viewer, today, suppressed=_hidden(db, r)) for r in rows]
+
+
+def _hidden(db: Session, row: Person) -> bool:
+    return row.address_suppressed or suppressed_household(db, row.household_id)
+
+
+def get_resident(
+    db: Session,
+    keys: RegistryKeys,
+    viewer: Principal,
+    person_id: int,
+    today: dt.date,
+) -> ResidentView:
+    require(viewer, Permission.REGISTRY_PERSON_READ)
+    row = db.get(Person, person_id)
+    if row is None:
+        raise NotFound(f"No resident with id {person_id}.")
+    return present(row, viewer, today, suppressed=_hidden(db, row), keys=keys)
+
+
+def household_members(
+    db: Session, viewer: Principal, household_id: int, today: dt.date
+) -> list[ResidentView]:
+    require(viewer, Permission.REGISTRY_PERSON_READ)
+    rows = list(
+        db.scalars(
+            select(Person)
+            .where(Person.household_id == household_id, Person.status == Status.RESIDENT.value)
+            .order_by(Person.id)
+        )
+    )
+    hidden = any(r.address_suppressed for r in rows)
+    return [present(r, viewer, today, suppressed=hidden or r.address_suppressed) for r in rows]
+
+
+def history(db: Session, viewer: Principal, person_id: int) -> list[EventView]:
+    """The person's 異動履歴, oldest first; addresses inside events are withheld as in :func:`present`."""
+    require(viewer, Permission.REGISTRY_PERSON_READ)
+    row = db.get(Person, person_id)
+    if row is None:
+        raise NotFound(f"No resident with id {person_id}.")
+    show = may_see_address(viewer, _hidden(db, row))
+    out = []
+    for ev in db.scalars(
+        select(PersonEvent).where(PersonEvent.person_id == person_id).order_by(PersonEvent.id)
+    ):
+        e = event_of(ev)
+        changes = {k: v for k, v in e.changes.items() if show or k not in ADDRESS_KEYS}
+        out.append(
+            EventView(
+                ev.id,
+                e.kind.value,
+                e.effective_date,
+                ev.recorded_at,
+                ev.recorded_by,
+                changes,
+                dict(e.details),
+                ev.reason,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Stats:
+    residents: int
+    households: int
+    former: int
+    by_sex: dict[str, int]
+    by_age_band: dict[str, int]
+    events: dict[str, int]
+    suppressed: int
+
+
+def stats(db: Session, viewer: Principal | None, today: dt.date) -> Stats:
+    """Aggregate figures only (no person appears)."""
+    if viewer is not None:
+        require(viewer, Permission.REGISTRY_STATS_READ)
+    resident = Person.status == Status.RESIDENT.value
+    residents = db.scalar(select(func.count()).select_from(Person).where(resident)) or 0
+    households = db.scalar(select(func.count(func.distinct(Person.household_id))).where(resident)) or 0
+    former = db.scalar(select(func.count()).select_from(Person).where(~resident)) or 0
+    by_sex = {
+        str(s): int(n)
+        for s, n in db.execute(select(Person.sex, func.count()).where(resident).group_by(Person.sex))
+    }
+    bands: dict[str, int] = {"0-14": 0, "15-64": 0, "65+": 0}
+    for birth, n in db.execute(
+        select(Person.birth_date, func.count()).where(resident).group_by(Person.birth_date)
+    ):
+        age = age_on(birth, today)
+        bands["0-14" if age < 15 else "15-64" if age < 65 else "65+"] += int(n)
+    events = {
+        str(k): int(n)
+        for k, n in db.execute(select(PersonEvent.kind, func.count()).group_by(PersonEvent.kind))
+    }
+    for kind in EventKind:
+        events.setdefault(kind.value, 0)
+    suppressed = (
+        db.scalar(
+            select(func.count()).select_from(Person).where(resident, Person.address_suppressed.is_(True))
+        )
+        or 0
+    )
+    return Stats(residents, households, former, by_sex, bands, events, suppressed)

@@ -1,0 +1,79 @@
+"""The one typed settings object; the only place that reads environment variables (prefix ``TSUNAGU_``)."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE = "secret.key"
+
+
+class Settings(BaseSettings):
+    """Platform settings. Build with :func:`load_settings`; never at import time."""
+
+    model_config = SettingsConfigDict(env_prefix="TSUNAGU_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("tsunagu-data"), description="Where the SQLite file and keys live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is SQLite in the data directory. PostgreSQL: "
+        "postgresql+psycopg://user@host/db",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Master secret (base64, ≥ 32 bytes). Default: generated once into the data dir.",
+    )
+    municipality_code: str = Field(
+        default="142051", description="The local-government code this registry serves."
+    )
+    default_language: Literal["ja", "en"] = "ja"
+    cookie_secure: bool = Field(
+        default=True, description="Mark cookies Secure (browsers accept this on localhost)."
+    )
+    session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    environment: Literal["production", "demo", "test"] = "production"
+    log_level: str = "INFO"
+
+    @field_validator("municipality_code")
+    @classmethod
+    def _six_digits(cls, v: str) -> str:
+        if len(v) != 6 or not v.isdigit():
+            msg = "municipality_code must be a 6-digit local-government code"
+            raise ValueError(msg)
+        return v
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tsunagu.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    def master_secret(self) -> bytes:
+        """The master secret; generated into ``data_dir/secret.key`` (mode 0600) on first use if not configured."""
+        if self.secret_key is not None:
+            raw = base64.b64decode(self.secret_key.get_secret_value())
+        else:
+            path = self.data_dir / SECRET_FILE
+            if not path.exists():
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(base64.b64encode(secrets.token_bytes(32)))
+                path.chmod(0o600)
+            raw = base64.b64decode(path.read_bytes())
+        if len(raw) < 32:
+            msg = "TSUNAGU_SECRET_KEY must decode to at least 32 bytes"
+            raise ValueError(msg)
+        return raw
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (and explicit overrides, which win)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
