@@ -56,6 +56,7 @@ STARTUP_TIMEOUT_S = 20.0
 SERVER_CPU = 0
 CLIENT_CPU = 1
 HTTPX_MAX_REQUESTS_PER_RUN = 2_000_000  # hard bound for the fallback client, on top of the deadline
+PSI_CPU = Path("/proc/pressure/cpu")
 
 # --------------------------------------------------------------------------------------------------
 # The apps, written to a temporary directory at run time.
@@ -351,6 +352,37 @@ class RunResult:
     p99_ms: float
     requests: int
     errors: int
+    busy_pct: float | None = None  # share of the run during which some task waited for a CPU (PSI)
+
+
+def cpu_stall_us() -> int | None:
+    """Linux pressure-stall total for CPU ("some"): microseconds during which a runnable task waited."""
+    try:
+        for line in PSI_CPU.read_text(encoding="ascii").splitlines():
+            if line.startswith("some "):
+                return int(line.rsplit("total=", 1)[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def busy_pct_over(seconds: float) -> float | None:
+    before, started = cpu_stall_us(), time.monotonic()
+    time.sleep(seconds)
+    after = cpu_stall_us()
+    if before is None or after is None:
+        return None
+    return (after - before) / ((time.monotonic() - started) * 1e6) * 100
+
+
+def wait_until_quiet(max_busy_pct: float, max_wait_s: float) -> None:
+    """Wait (bounded) until other processes stop competing for the CPUs; go on regardless after that."""
+    deadline = time.monotonic() + max_wait_s
+    while time.monotonic() < deadline:
+        busy = busy_pct_over(1.0)
+        if busy is None or busy <= max_busy_pct:
+            return
+    log(f"   machine still busy after {max_wait_s:.0f} s of waiting; measuring anyway")
 
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -456,6 +488,11 @@ class Row:
     def errors(self) -> int:
         return sum(r.errors for r in self.runs)
 
+    @property
+    def busy_pct(self) -> float | None:
+        known = [r.busy_pct for r in self.runs if r.busy_pct is not None]
+        return max(known) if known else None
+
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
@@ -472,6 +509,20 @@ def benchmark(args: argparse.Namespace, tool: str, wrk: str | None, pinned: bool
         if tool == "wrk" and wrk:
             return run_wrk(wrk, url, args.connections, seconds, pinned=pinned)
         return run_httpx(url, args.connections, seconds, pinned=pinned)
+
+    def measured(url: str) -> RunResult:
+        """One run; repeated (bounded) while other processes competed for the CPUs during it."""
+        for attempt in range(args.retries + 1):
+            wait_until_quiet(args.max_busy, args.quiet_wait)
+            before, started = cpu_stall_us(), time.monotonic()
+            result = load(url, args.duration)
+            after = cpu_stall_us()
+            if before is not None and after is not None:
+                result.busy_pct = (after - before) / ((time.monotonic() - started) * 1e6) * 100
+            if result.busy_pct is None or result.busy_pct <= args.max_busy or attempt == args.retries:
+                return result
+            log(f"   CPU contention {result.busy_pct:.0f} % during the run: repeating it")
+        raise AssertionError("unreachable")
 
     keys = ["raw", *args.frameworks]
     rows = {(key, endpoint): Row(SUBJECTS[key], endpoint) for key in keys for endpoint in ENDPOINTS}
@@ -494,11 +545,12 @@ def benchmark(args: argparse.Namespace, tool: str, wrk: str | None, pinned: bool
         for round_no in range(args.runs):
             shift = round_no % len(pairs)
             for key, endpoint in pairs[shift:] + pairs[:shift]:
-                result = load(bases[key] + endpoint, args.duration)
+                result = measured(bases[key] + endpoint)
                 rows[key, endpoint].runs.append(result)
                 log(
                     f"round {round_no + 1}: {SUBJECTS[key].label:<20} {endpoint:<6}"
                     f" {result.rps:>9,.0f} req/s  p99 {result.p99_ms:6.2f} ms"
+                    + (f"  CPU contention {result.busy_pct:.1f} %" if result.busy_pct is not None else "")
                     + (f"  {result.errors} errors" if result.errors else "")
                 )
     return list(rows.values())
@@ -515,6 +567,7 @@ def table_rows(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
         "% of raw ASGI",
         "Runs (req/s)",
         "Errors",
+        "Max contention",
     ]
     body = []
     for row in rows:
@@ -529,6 +582,7 @@ def table_rows(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
                 f"{share:.0f} %",
                 " / ".join(f"{r.rps:,.0f}" for r in row.runs),
                 str(row.errors),
+                "n/a" if row.busy_pct is None else f"{row.busy_pct:.1f} %",
             ]
         )
     return header, body
@@ -550,12 +604,15 @@ def environment_lines(args: argparse.Namespace, tool: str, pinned: bool) -> list
         f"Load: {load_tool}; {args.warmup:g} s warm-up, then {args.runs} x {args.duration:g} s per endpoint; "
         f"median of runs",
         "CPU pinning: servers on CPU 0, load generator on CPU 1" if pinned else "CPU pinning: none",
+        "Max contention: share of a run's wall time during which some task waited for a CPU (Linux PSI), "
+        f"i.e. other processes competing; a run above {args.max_busy:g} % is repeated (at most "
+        f"{args.retries} times)",
     ]
 
 
 def render_plain(header: list[str], body: list[list[str]]) -> str:
     widths = [max(len(header[i]), *(len(r[i]) for r in body)) for i in range(len(header))]
-    numeric = {3, 4, 5, 7}
+    numeric = {3, 4, 5, 7, 8}
 
     def fmt(cells: list[str]) -> str:
         return "  ".join(
@@ -596,9 +653,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="load generator: wrk when found (auto), or the httpx fallback",
     )
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and client to separate CPUs")
+    parser.add_argument(
+        "--max-busy",
+        type=float,
+        default=5.0,
+        help="repeat a run during which other processes made tasks wait for a CPU more than this %% of the time",
+    )
+    parser.add_argument("--retries", type=int, default=3, help="repeats allowed per run for --max-busy")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=120.0,
+        help="seconds to wait at most, before each run, for the CPUs to be quiet (default 120)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.runs <= 20 or not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 60:
         parser.error("keep --runs in 1..20, --duration in 1..120 and --warmup in 0..60")
+    if not 0 <= args.retries <= 10 or not 0 <= args.quiet_wait <= 3600:
+        parser.error("keep --retries in 0..10 and --quiet-wait in 0..3600")
     if not 1 <= args.connections <= 256:
         parser.error("keep --connections in 1..256")
     return args

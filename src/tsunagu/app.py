@@ -6,11 +6,13 @@ from importlib import resources
 
 from fastapi import FastAPI
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.staticfiles import StaticFiles
 
 from tsunagu import __version__
 from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.identity import pages as identity_pages
+from tsunagu.kernel.access import Access
 from tsunagu.kernel.clock import Clock
 from tsunagu.registry import api as registry_api
 from tsunagu.registry import http as registry_http
@@ -18,11 +20,13 @@ from tsunagu.registry import pages as registry_pages
 from tsunagu.registry.services.records import RegistryContext
 from tsunagu.settings import Settings
 from tsunagu.web import errors, pages
+from tsunagu.web.access import guard
 from tsunagu.web.context import AppContext
 from tsunagu.web.i18n import Translations
 from tsunagu.web.security import SecurityMiddleware
 from tsunagu.web.templating import make_environment
 
+OPENAPI_URL = "/api/v1/openapi.json"
 API_DESCRIPTION = (
     "JSON API of tsunagu. Every error is RFC 9457 `application/problem+json`. Staff endpoints accept a "
     "bearer token (`tsunagu staff token`) or the staff session cookie with an `X-CSRF-Token` header for writes."
@@ -38,7 +42,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         description=API_DESCRIPTION,
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=None,  # served below by a route that declares its access, like every other route
     )
     ctx = AppContext(
         settings=settings,
@@ -46,7 +50,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         sessions=make_session_factory(engine),
         clock=clock,
         translations=Translations.load(),
-        resolve_principal=identity_pages.resolve,  # type: ignore[arg-type]
+        resolve_principal=identity_pages.resolve,
     )
     ctx.extras["jinja"] = make_environment()
     reg = registry_api.registry_context(settings, clock)
@@ -64,6 +68,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(identity_pages.router())
     app.include_router(registry_pages.router(registry_ctx))
     app.include_router(registry_http.router(registry_ctx))
+
+    @app.get(OPENAPI_URL, dependencies=[guard(Access.public())], include_in_schema=False)
+    async def openapi_document() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
     return app
 
 

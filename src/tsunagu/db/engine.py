@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from tsunagu.settings import Settings
@@ -21,12 +21,21 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_begin_before_savepoint(conn: Connection, _name: str) -> None:
+    """The sqlite3 module begins a transaction only before an INSERT/UPDATE/DELETE, so a SAVEPOINT issued
+    first would open the transaction itself, and releasing it would commit: begin the real transaction here."""
+    dbapi_conn: Any = conn.connection.dbapi_connection
+    if not dbapi_conn.in_transaction:
+        dbapi_conn.execute("BEGIN")
+
+
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tsunagu.identity import services
-from tsunagu.kernel.access import Access
+from tsunagu.kernel.access import Access, Principal
 from tsunagu.kernel.errors import NotAuthenticated
 from tsunagu.web.access import current_principal, guard
 from tsunagu.web.context import ctx_of
@@ -34,13 +35,17 @@ def router() -> APIRouter:
         username, password = str(form.get("username", "")), str(form.get("password", ""))
         target = safe_next(str(form.get("next", "/staff")))
         ctx = ctx_of(request)
-        try:
-            with ctx.uow() as db:
+        err: NotAuthenticated | None = None
+        with ctx.uow() as db:  # commits on failure too, so the failed-login count and lockout are kept
+            try:
                 user = services.authenticate(db, username, password, ctx.clock)
+            except NotAuthenticated as exc:
+                err = exc
+            else:
                 raw = services.open_session(db, user, ctx.clock, ctx.settings.session_minutes)
-        except NotAuthenticated as exc:
+        if err is not None:
             return render(
-                request, "staff/login.html", status_code=401, next=target, error=exc.detail, username=username
+                request, "staff/login.html", status_code=401, next=target, error=err.detail, username=username
             )
         response = RedirectResponse(target, status_code=303)
         secure = ctx.settings.cookie_secure
@@ -67,11 +72,8 @@ def router() -> APIRouter:
     return r
 
 
-def resolve(db: object, request: Request) -> object:
+def resolve(db: Session, request: Request) -> Principal | None:
     """Principal resolver: bearer token first, then the session cookie."""
-    from sqlalchemy.orm import Session  # noqa: PLC0415 - typing only
-
-    assert isinstance(db, Session)
     ctx = ctx_of(request)
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):

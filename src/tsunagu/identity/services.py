@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 
@@ -59,10 +60,8 @@ def authenticate(db: Session, username: str, password: str, clock: Clock) -> Sta
     user = db.scalar(select(StaffUser).where(StaffUser.username == username))
     now = clock.now()
     if user is None or not user.active:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         raise NotAuthenticated("The username or password is not correct.")
     locked_until = user.locked_until
     if locked_until is not None and locked_until.replace(tzinfo=locked_until.tzinfo or dt.UTC) > now:

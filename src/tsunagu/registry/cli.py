@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from tsunagu.clikit import DATA_DIR_HELP, domain_errors, emit, fail, operator, progress, settings_for
 from tsunagu.db.engine import make_engine, make_session_factory, unit_of_work
@@ -25,7 +26,7 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
 
 
-def _open(data_dir: Path | None) -> tuple[records.RegistryContext, object]:
+def _open(data_dir: Path | None) -> tuple[records.RegistryContext, sessionmaker[Session]]:
     settings = settings_for(data_dir)
     engine = make_engine(settings)
     return api.registry_context(settings, Clock()), make_session_factory(engine)
@@ -38,7 +39,7 @@ def build() -> typer.Typer:
     def stats_cmd(data_dir: DataDir = None, as_json: AsJson = False) -> None:
         """Population, households and movement counts."""
         reg, factory = _open(data_dir)
-        with unit_of_work(factory) as db:  # type: ignore[arg-type]
+        with unit_of_work(factory) as db:
             s = queries.stats(db, operator(*ALL), reg.clock.today())
         data = dataclasses.asdict(s)
         emit(
@@ -60,7 +61,7 @@ def build() -> typer.Typer:
     def show_cmd(person_id: int, data_dir: DataDir = None, as_json: AsJson = False) -> None:
         """One resident with their movement history (My Number masked)."""
         reg, factory = _open(data_dir)
-        with domain_errors(as_json), unit_of_work(factory) as db:  # type: ignore[arg-type]
+        with domain_errors(as_json), unit_of_work(factory) as db:
             me = operator(*ALL)
             person = queries.get_resident(db, reg.keys, me, person_id, reg.clock.today())
             events = queries.history(db, me, person_id)
@@ -94,7 +95,7 @@ def build() -> typer.Typer:
                 when = dt.date.fromisoformat(date)
             except ValueError:
                 fail("--date must be written as YYYY-MM-DD.", as_json=as_json)
-            with unit_of_work(factory) as db:  # type: ignore[arg-type]
+            with unit_of_work(factory) as db:
                 if kind == "move":
                     ids = records.record_move_within(
                         db,
@@ -132,7 +133,7 @@ def build() -> typer.Typer:
             domain_errors(as_json),
             progress("import", lines, enabled=not as_json) as tick,
             unit_of_work(factory) as db,
-        ):  # type: ignore[arg-type]
+        ):
             result = exchange.import_csv(db, reg, operator(*ALL), data, progress=tick)
         emit(
             as_json,
@@ -150,8 +151,8 @@ def build() -> typer.Typer:
         as_json: AsJson = False,
     ) -> None:
         """Export residents as CSV (never the My Number)."""
-        reg, factory = _open(data_dir)
-        with unit_of_work(factory) as db:  # type: ignore[arg-type]
+        factory = _open(data_dir)[1]
+        with unit_of_work(factory) as db:
             total = db.scalar(select(func.count()).select_from(Person)) or 0
             show_bar = not as_json and str(file) != "-"
             with progress("export", total, enabled=show_bar) as tick:
@@ -168,8 +169,8 @@ def build() -> typer.Typer:
     @app.command("verify")
     def verify_cmd(data_dir: DataDir = None, as_json: AsJson = False) -> None:
         """Replay every person's history and check it equals the current state."""
-        _reg, factory = _open(data_dir)
-        with unit_of_work(factory) as db:  # type: ignore[arg-type]
+        factory = _open(data_dir)[1]
+        with unit_of_work(factory) as db:
             total = db.scalar(select(func.count()).select_from(Person)) or 0
             with progress("verify", total, enabled=not as_json) as tick:
                 report = verify.replay_all(db, progress=tick)

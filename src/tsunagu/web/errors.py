@@ -41,7 +41,8 @@ def problem(request: Request, status: int, code: str, title: str, detail: str, *
 
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
+    if not isinstance(exc, DomainError):  # pragma: no cover - registered for DomainError only
+        raise exc
     if wants_json(request):
         return problem(request, exc.status, exc.code, exc.title, exc.detail, **exc.extra)
     if isinstance(exc, NotAuthenticated) and request.method == "GET":
@@ -52,7 +53,8 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+    if not isinstance(exc, HTTPException):  # pragma: no cover
+        raise exc
     code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     if wants_json(request):
         return problem(request, exc.status_code, code, str(exc.detail), str(exc.detail))
@@ -62,7 +64,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # pragma: no cover
+        raise exc
     errors = [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()]
     detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors) or "The request is not valid."
     if wants_json(request):

@@ -17,14 +17,13 @@ from tsunagu.web.security import csrf_token
 
 def make_environment(extra_dirs: list[str] | None = None) -> Environment:
     base = str(resources.files("tsunagu.web") / "templates")
-    env = Environment(
+    return Environment(
         loader=FileSystemLoader([base, *(extra_dirs or [])]),
         autoescape=select_autoescape(default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env
 
 
 def language(request: Request) -> str:

@@ -14,6 +14,7 @@ import itertools
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from faker.providers.person.ja_JP import Provider as JaPerson
 
@@ -40,6 +41,7 @@ AGE_BANDS = (
     0.4,
     0.07,
 )
+T = TypeVar("T")
 HOUSEHOLD_SIZES = ((1, 38.0), (2, 28.1), (3, 16.6), (4, 12.3), (5, 3.9), (6, 1.1))
 
 
@@ -60,14 +62,14 @@ class SeedHousehold:
     building: str
 
 
-class Weighted:
+class Weighted(Generic[T]):
     """Fast weighted choice over a fixed table (bisect over cumulative weights)."""
 
-    def __init__(self, items: Sequence[object], weights: Sequence[float]) -> None:
+    def __init__(self, items: Sequence[T], weights: Sequence[float]) -> None:
         self.items = list(items)
         self.cum = list(itertools.accumulate(weights))
 
-    def pick(self, rng: random.Random) -> object:
+    def pick(self, rng: random.Random) -> T:
         return self.items[bisect.bisect(self.cum, rng.random() * self.cum[-1])]
 
 
@@ -91,13 +93,12 @@ class PopulationGenerator:
         self.family = Weighted(fam, famw)
         self.male = Weighted(male, malew)
         self.female = Weighted(female, femalew)
-        self.ages = Weighted(range(len(AGE_BANDS)), AGE_BANDS)
-        sizes, sizew = zip(*HOUSEHOLD_SIZES, strict=True)
-        self.sizes = Weighted(sizes, sizew)
+        self.ages = Weighted(list(range(len(AGE_BANDS))), AGE_BANDS)
+        self.sizes = Weighted([n for n, _ in HOUSEHOLD_SIZES], [w for _, w in HOUSEHOLD_SIZES])
 
     def _age(self, low: int = 0, high: int = 104) -> int:
         for _ in range(20):
-            band = int(self.ages.pick(self.rng))  # type: ignore[call-overload]
+            band = self.ages.pick(self.rng)
             age = band * 5 + self.rng.randrange(5)
             if low <= age <= high:
                 return age
@@ -108,15 +109,15 @@ class PopulationGenerator:
         return self.as_of - dt.timedelta(days=age * 365 + age // 4 + days + 1)
 
     def _given(self, sex: str) -> tuple[str, str]:
-        return self.male.pick(self.rng) if sex == "male" else self.female.pick(self.rng)  # type: ignore[return-value]
+        return self.male.pick(self.rng) if sex == "male" else self.female.pick(self.rng)
 
     def _member(self, rel: str, family: tuple[str, str], sex: str, age: int) -> Member:
         return Member(rel, family, self._given(sex), sex, self._birth(age))
 
     def household(self) -> SeedHousehold:
         rng = self.rng
-        size = int(self.sizes.pick(rng))  # type: ignore[call-overload]
-        family: tuple[str, str] = self.family.pick(rng)  # type: ignore[assignment]
+        size = self.sizes.pick(rng)
+        family = self.family.pick(rng)
         head_sex = "male" if rng.random() < 0.7 else "female"
         if size == 1:
             members = [self._member("head", family, head_sex, self._age(18))]
@@ -139,7 +140,8 @@ class PopulationGenerator:
                 members.append(self._member("child", family, rng.choice(("male", "female")), child_age))
         building = ""
         if rng.random() < 0.4:
-            building = f"{rng.choice(('コーポ', 'ハイツ', 'メゾン', 'レジデンス'))}{family[0]} {rng.randint(1, 5)}0{rng.randint(1, 9)}号室"
+            kind = rng.choice(("コーポ", "ハイツ", "メゾン", "レジデンス"))
+            building = f"{kind}{family[0]} {rng.randint(1, 5)}0{rng.randint(1, 9)}号室"
         return SeedHousehold(
             members=tuple(members),
             town=rng.choice(self.towns),

@@ -149,9 +149,7 @@ def _import_row(
         from_lg_code=row.get("from_lg_code") or None,
     )
     if key not in households:
-        person_row = db.get(Person, pid)
-        assert person_row is not None
-        households[key] = person_row.household_id
+        households[key] = db.get_one(Person, pid).household_id
 
 
 def export_csv(

@@ -1,0 +1,101 @@
+"""The demo municipality: seeded once, consistent with its own history, and usable afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tsunagu.db.meta import get_meta
+from tsunagu.demo import SEED_KEY, prepare
+from tsunagu.identity.models import StaffUser
+from tsunagu.kernel.access import Principal
+from tsunagu.kernel.clock import Clock
+from tsunagu.registry.core.types import EventKind, Relationship, Status
+from tsunagu.registry.models import Household, Person
+from tsunagu.registry.services import queries
+from tsunagu.registry.services.records import Filing, Placement, RegistryContext, start_record
+from tsunagu.registry.services.verify import replay_all
+from tsunagu.settings import Settings
+
+from .conftest import HOME, counts, move_in, person
+
+RESIDENTS = 300
+
+
+def test_prepare_seeds_once_and_the_history_replays_to_the_stored_state(
+    settings: Settings, clock: Clock, session_factory: sessionmaker[Session], clerk: Principal
+) -> None:
+    first = prepare(settings, RESIDENTS, clock.today())
+    assert first.seeded_now
+    assert first.info["residents"] == RESIDENTS
+    after_first = counts(session_factory)
+    with session_factory() as db:
+        staff = db.scalar(select(func.count()).select_from(StaffUser))
+        assert get_meta(db, SEED_KEY) == first.info
+        residents = db.scalar(
+            select(func.count()).select_from(Person).where(Person.status == Status.RESIDENT.value)
+        )
+        former = db.scalar(
+            select(func.count()).select_from(Person).where(Person.status != Status.RESIDENT.value)
+        )
+        figures = queries.stats(db, clerk, clock.today())
+    assert residents == RESIDENTS == figures.residents
+    assert former == first.info["former"]
+    assert after_first["persons"] == RESIDENTS + first.info["former"]
+    assert after_first["events"] == first.info["events"]
+    assert after_first["households"] == first.info["households"]
+    assert after_first["support_measures"] >= 1  # every seeded municipality has a household under 支援措置
+    assert figures.suppressed >= 1
+
+    second = prepare(settings, RESIDENTS, clock.today())
+    assert not second.seeded_now
+    assert second.info == first.info
+    assert counts(session_factory) == after_first
+    with session_factory() as db:
+        assert db.scalar(select(func.count()).select_from(StaffUser)) == staff
+
+    with session_factory() as db:
+        report = replay_all(db)
+    assert report.checked == after_first["persons"]
+    assert report.mismatches == []
+
+
+def test_prepare_with_the_same_seed_gives_the_same_population(
+    settings: Settings, clean_settings: object, clock: Clock
+) -> None:
+    other: Settings = clean_settings("other")  # type: ignore[operator]
+    a = prepare(settings, 120, clock.today(), seed=7)
+    b = prepare(other, 120, clock.today(), seed=7)
+    assert a.info == b.info
+
+
+def test_the_seeded_registry_accepts_new_records(
+    settings: Settings, clock: Clock, ctx: RegistryContext, session_factory: sessionmaker[Session]
+) -> None:
+    """New households and people get fresh ids after seeding (the seed writes explicit ids)."""
+    prepare(settings, RESIDENTS, clock.today())
+    before = counts(session_factory)
+    with session_factory() as db:
+        head = move_in(db, ctx)
+        hid = db.get_one(Person, head).household_id
+        child = start_record(
+            db,
+            ctx,
+            EventKind.BIRTH,
+            person(given="一郎", given_kana="イチロウ", birth=dt.date(2026, 11, 1)),
+            HOME,
+            Placement(hid, Relationship.CHILD),
+            dt.date(2026, 11, 1),
+            Filing("test-clerk"),
+        )
+        db.commit()
+        assert db.scalar(select(func.max(Household.id))) == hid
+        assert head > before["persons"]
+        assert child == head + 1
+    after = counts(session_factory)
+    assert after["persons"] == before["persons"] + 2
+    assert after["households"] == before["households"] + 1
+    with session_factory() as db:
+        assert replay_all(db).mismatches == []
