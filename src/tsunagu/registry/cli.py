@@ -121,6 +121,68 @@ def build() -> typer.Typer:
             f"recorded {kind} for {len(ids)} person(s): {', '.join(map(str, ids))}",
         )
 
+    @app.command("register")
+    def register_cmd(
+        kind: Annotated[str, typer.Argument(help="birth (出生) or move-in (転入)")],
+        family_name: Annotated[str, typer.Option("--family-name")],
+        given_name: Annotated[str, typer.Option("--given-name")],
+        family_kana: Annotated[str, typer.Option("--family-kana")],
+        given_kana: Annotated[str, typer.Option("--given-kana")],
+        birth_date: Annotated[str, typer.Option("--birth-date", help="YYYY-MM-DD")],
+        sex: Annotated[str, typer.Option("--sex", help="male or female")],
+        town: Annotated[str, typer.Option("--town")],
+        block: Annotated[str, typer.Option("--block")],
+        building: str = "",
+        household: Annotated[int | None, typer.Option(help="Join this household (else a new one)")] = None,
+        relationship: Annotated[str, typer.Option(help="続柄 to the head when joining")] = "head",
+        date: Annotated[str, typer.Option("--date", help="Move-in date (move-in only)")] = "",
+        from_lg_code: Annotated[str, typer.Option("--from", help="Previous municipality code")] = "",
+        my_number: Annotated[str, typer.Option("--my-number", help="Optional; stored encrypted")] = "",
+        data_dir: DataDir = None,
+        as_json: AsJson = False,
+    ) -> None:
+        """Start a record by 出生 or 転入. Invalid input is refused and nothing is written."""
+        reg, factory = _open(data_dir)
+        with domain_errors(as_json):
+            event_kind = {"birth": api.EventKind.BIRTH, "move-in": api.EventKind.MOVE_IN}.get(kind)
+            if event_kind is None:
+                fail(f"Unknown kind {kind!r}: use birth or move-in.", as_json=as_json)
+            try:
+                born = dt.date.fromisoformat(birth_date)
+                when = dt.date.fromisoformat(date) if date else born
+                person = records.NewPerson(
+                    family_name, given_name, family_kana, given_kana, born, api.Sex(sex), my_number or None
+                )
+                placement = records.Placement(household, api.Relationship(relationship))
+            except ValueError as exc:
+                fail(f"{exc}", as_json=as_json)
+            with unit_of_work(factory) as db:
+                pid = records.start_record(
+                    db,
+                    reg,
+                    event_kind,
+                    person,
+                    records.NewAddress(town, block, building),
+                    placement,
+                    when,
+                    records.Filing(operator().username),
+                    from_lg_code=from_lg_code or None,
+                )
+        emit(as_json, {"ok": True, "person_id": pid}, f"registered person {pid}")
+
+    @app.command("protect")
+    def protect_cmd(
+        person_id: int,
+        reason: Annotated[str, typer.Option(help="dv, stalking or abuse")] = "dv",
+        data_dir: DataDir = None,
+        as_json: AsJson = False,
+    ) -> None:
+        """Start a support measure (支援措置) for a person and their household: their address is withheld."""
+        reg, factory = _open(data_dir)
+        with domain_errors(as_json), unit_of_work(factory) as db:
+            ids = records.set_support_measure(db, reg, person_id, reason, operator().username)
+        emit(as_json, {"ok": True, "person_ids": ids}, f"support measure in force for {len(ids)} person(s)")
+
     @app.command("import")
     def import_cmd(file: Path, data_dir: DataDir = None, as_json: AsJson = False) -> None:
         """Import residents from CSV (all-or-nothing; the same file twice does nothing)."""

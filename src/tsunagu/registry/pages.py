@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from tsunagu.kernel.access import Access, Permission
-from tsunagu.kernel.errors import DomainError, NotFound
-from tsunagu.registry.core.types import EventKind
+from tsunagu.kernel.errors import DomainError, InvalidInput, NotFound
+from tsunagu.registry.core.types import EventKind, Sex
 from tsunagu.registry.core.validation import parse_date
 from tsunagu.registry.municipalities import demo_towns, municipalities
 from tsunagu.registry.services import exchange, queries, records
@@ -41,6 +41,67 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
                     db, reg.keys, staff_principal(request), q, reg.clock.today(), include_former=former
                 )
         return render(request, "registry/search.html", q=q, former=former, results=results)
+
+    @r.get("/residents/new", dependencies=WRITE)
+    async def new_form(request: Request) -> Response:
+        return _new_page(request, {}, None, 200)
+
+    @r.post("/residents/new", dependencies=WRITE)
+    async def new_record(request: Request) -> Response:
+        data = {k: str(v) for k, v in (await request.form()).items()}
+        ctx, reg = ctx_of(request), rctx(request)
+        try:
+            kind = EventKind.MOVE_IN if data.get("kind") == "move_in" else EventKind.BIRTH
+            birth = parse_date(data.get("birth_date", ""), "birth_date")
+            when = (
+                parse_date(data["effective_date"], "effective_date") if data.get("effective_date") else birth
+            )
+            if data.get("sex") not in ("male", "female"):
+                raise InvalidInput("Choose the sex.", field="sex")
+            person = records.NewPerson(
+                data.get("family_name", ""),
+                data.get("given_name", ""),
+                data.get("family_name_kana", ""),
+                data.get("given_name_kana", ""),
+                birth,
+                Sex(data["sex"]),
+                data.get("my_number") or None,
+            )
+            address = records.NewAddress(
+                data.get("town", ""), data.get("block", ""), data.get("building", "")
+            )
+            filing = records.Filing(recorded_by=staff_principal(request).username)
+            with ctx.uow() as db:
+                pid = records.start_record(
+                    db,
+                    reg,
+                    kind,
+                    person,
+                    address,
+                    records.Placement(),
+                    when,
+                    filing,
+                    from_lg_code=data.get("from_lg_code") or None,
+                )
+        except DomainError as exc:
+            return _new_page(request, data, exc.detail, 422)
+        return RedirectResponse(f"/staff/residents/{pid}?done=new", status_code=303)
+
+    def _new_page(request: Request, data: dict[str, str], error: str | None, status: int) -> Response:
+        reg = rctx(request)
+        others = [
+            m for m in municipalities().values() if not m.is_prefecture and m.lg_code != reg.municipality_code
+        ]
+        return render(
+            request,
+            "registry/new.html",
+            status_code=status,
+            data=data,
+            error=error,
+            today=reg.clock.today().isoformat(),
+            origins=others,
+            towns=[t.town for t in demo_towns() if t.lg_code == reg.municipality_code],
+        )
 
     @r.get("/residents/{person_id}", dependencies=READ)
     async def detail(request: Request, person_id: int, done: str = "") -> Response:
