@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.db.meta import get_meta
 from tsunagu.demo import SEED_KEY, prepare
 from tsunagu.identity.models import StaffUser
@@ -19,7 +21,7 @@ from tsunagu.registry.services.records import Filing, Placement, RegistryContext
 from tsunagu.registry.services.verify import replay_all
 from tsunagu.settings import Settings
 
-from .conftest import HOME, counts, move_in, person
+from .conftest import HOME, counts, move_in, person, residents_snapshot
 
 RESIDENTS = 300
 
@@ -63,12 +65,20 @@ def test_prepare_seeds_once_and_the_history_replays_to_the_stored_state(
 
 
 def test_prepare_with_the_same_seed_gives_the_same_population(
-    settings: Settings, clean_settings: object, clock: Clock
+    settings: Settings, clean_settings: Callable[[str], Settings], clock: Clock
 ) -> None:
-    other: Settings = clean_settings("other")  # type: ignore[operator]
+    other = clean_settings("other")
     a = prepare(settings, 120, clock.today(), seed=7)
     b = prepare(other, 120, clock.today(), seed=7)
     assert a.info == b.info
+    engines = [make_engine(s) for s in (settings, other)]
+    try:
+        snapshots = [residents_snapshot(make_session_factory(e)) for e in engines]
+    finally:
+        for e in engines:
+            e.dispose()
+    assert snapshots[0] == snapshots[1]
+    assert sum(len(h) for h in snapshots[0]) == 120
 
 
 def test_the_seeded_registry_accepts_new_records(

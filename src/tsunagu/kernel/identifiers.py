@@ -169,7 +169,9 @@ def my_number_check_digit(first11: str) -> int:
     """Check digit (検査用数字) of a My Number (個人番号) from its first 11 digits (strict ASCII digits)."""
     _require_digits(first11, _MY_NUMBER_LENGTH - 1, IdentifierKind.MY_NUMBER.value, "the base")
     # Byte arithmetic: the ASCII code of each digit is 48 + d, so subtract 48 * sum(weights) once.
-    remainder = (sum(map(operator.mul, first11.encode("ascii"), _MY_NUMBER_WEIGHTS)) - _MY_NUMBER_ASCII_BIAS) % 11
+    remainder = (
+        sum(map(operator.mul, first11.encode("ascii"), _MY_NUMBER_WEIGHTS)) - _MY_NUMBER_ASCII_BIAS
+    ) % 11
     return 0 if remainder <= 1 else 11 - remainder
 
 

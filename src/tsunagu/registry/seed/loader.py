@@ -109,8 +109,11 @@ class Loader:
         self.recorded_at = recorded.strftime("%Y-%m-%d %H:%M:%S.%f") + ("" if self.sqlite else "+00:00")
         self.measure_start = (as_of - dt.timedelta(days=90)).isoformat()
         self.report = SeedReport()
-        self.next_person = 1
-        self.next_household = 1
+        # Continue after any rows already present (e.g. an earlier import), so explicit ids never collide.
+        self.next_person = 1 + (conn.exec_driver_sql("SELECT MAX(id) FROM registry_persons").scalar() or 0)
+        self.next_household = 1 + (
+            conn.exec_driver_sql("SELECT MAX(id) FROM registry_households").scalar() or 0
+        )
         self._check_columns()
         self._reset()
 
@@ -249,6 +252,16 @@ class Loader:
                 (pid, self.measure_start, None, "dv", "seed", self.recorded_at)
             )
 
+    def advance_sequences(self) -> None:
+        """PostgreSQL: rows were inserted with explicit ids, so move the id sequences past them."""
+        if self.conn.dialect.name != "postgresql":
+            return
+        for table in EXPLICIT_ID:
+            self.conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - constant names
+                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)",
+            )
+
     def flush(self) -> None:
         mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
         for name, rows in self.rows.items():
@@ -262,6 +275,7 @@ class Loader:
 
 
 AUTO_ID = {"registry_events", "registry_support_measures"}
+EXPLICIT_ID = ("registry_households", "registry_persons")
 
 
 def seed_population(
