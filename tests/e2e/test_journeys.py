@@ -198,6 +198,17 @@ def test_move_form_error_is_announced(page: Page, server: Server, axe_check: Che
     expect(history).to_have_count(before)
 
 
+def test_registration_form_refuses_an_empty_submission(page: Page, server: Server, axe_check: Check) -> None:
+    login(page, server, axe_check, no_shot)
+    page.get_by_role("link", name="住民の新規登録（出生・転入）").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("住民の新規登録（出生・転入）")
+    axe_check(page, "registration form")
+    page.get_by_role("button", name="登録する").click()
+    expect(page.get_by_role("alert")).to_contain_text("記録できませんでした")
+    expect(page).to_have_title(re.compile(r"^エラー: "))
+    axe_check(page, "registration form with an error")
+
+
 def test_wrong_password_is_announced(page: Page, server: Server, axe_check: Check) -> None:
     page.goto(server.at("/staff/login"))
     page.get_by_label("ユーザー名").fill("nobody")

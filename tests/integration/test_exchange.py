@@ -101,6 +101,23 @@ def test_export_then_import_into_a_fresh_database_reproduces_the_residents(
         assert residents_snapshot(factory) == residents_snapshot(session_factory)
         with factory() as db:
             assert replay_all(db).mismatches == []
+            suppressed = {
+                p.resident_code for p in db.scalars(select(Person).where(Person.address_suppressed.is_(True)))
+            }
+        with session_factory() as db:
+            source = {
+                p.resident_code: (p.family_name, p.given_name, p.birth_date)
+                for p in db.scalars(select(Person).where(Person.address_suppressed.is_(True)))
+            }
+        assert source, "the demo seed has at least one household under 支援措置"
+        with factory() as db:
+            imported = {
+                (p.family_name, p.given_name, p.birth_date)
+                for p in db.scalars(select(Person).where(Person.address_suppressed.is_(True)))
+            }
+        assert imported == set(source.values())  # the support measure survives the round trip
+        assert len(suppressed) == len(source)
+        with factory() as db:
             first_events = {kind for (kind,) in db.execute(select(PersonEvent.kind).distinct())}
             assert first_events == {"birth", "move_in"}
 

@@ -152,3 +152,7 @@ def test_parse_date_reads_an_iso_date() -> None:
 )
 def test_age_in_completed_years(birth: dt.date, on: dt.date, age: int) -> None:
     assert age_on(birth, on) == age
+
+
+def test_katakana_middle_dot_is_accepted_for_foreign_names() -> None:
+    assert clean_kana("スミス・ジョン", "given_name_kana") == "スミス・ジョン"

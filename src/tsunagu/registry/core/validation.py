@@ -8,7 +8,7 @@ import unicodedata
 
 from tsunagu.kernel.errors import InvalidInput
 
-KANA_RE = re.compile(r"^[\u30A1-\u30FA\u30FC\u30FD\u30FE\u3000 ]+$")
+KANA_RE = re.compile(r"^[\u30A1-\u30FA\u30FB\u30FC\u30FD\u30FE\u3000 ]+$")  # ・ for foreign names
 MAX_NAME = 50
 MAX_KANA = 100
 MAX_AGE_YEARS = 130

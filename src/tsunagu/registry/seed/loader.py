@@ -304,11 +304,7 @@ def seed_population(
                 progress(pending)
             pending = 0
     loader.flush()
-    if conn.dialect.name == "postgresql":  # the explicit ids above do not advance the id sequences
-        for table in ("registry_households", "registry_persons"):
-            conn.exec_driver_sql(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608 - fixed names
-            )
+    loader.advance_sequences()
     if progress and pending:
         progress(pending)
     return loader.report

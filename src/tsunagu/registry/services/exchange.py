@@ -24,6 +24,7 @@ from tsunagu.registry.services.records import (
     NewPerson,
     Placement,
     RegistryContext,
+    set_support_measure,
     start_record,
 )
 
@@ -150,6 +151,8 @@ def _import_row(
     )
     if key not in households:
         households[key] = db.get_one(Person, pid).household_id
+    if row.get("address_suppressed") == "1":  # keep a 支援措置 across an export/import round trip
+        set_support_measure(db, ctx, pid, "imported", filing.recorded_by, household=False)
 
 
 def export_csv(
