@@ -27,14 +27,22 @@ TARGET_PEAK_MB = 1536.0
 
 def run_demo(residents: int, data_dir: Path) -> tuple[float, float, dict[str, object]]:
     exe = Path(sys.executable).with_name("tsunagu")
-    cmd = [str(exe), "demo", "--data-dir", str(data_dir), "--residents", str(residents), "--no-serve", "--json"]
+    cmd = [
+        str(exe),
+        "demo",
+        "--data-dir",
+        str(data_dir),
+        "--residents",
+        str(residents),
+        "--no-serve",
+        "--json",
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)  # noqa: S603 - our own CLI
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak_kb < before:
-        peak_kb = before
+    peak_kb = max(peak_kb, before)
     return elapsed, peak_kb / 1024, json.loads(out.stdout)
 
 
@@ -43,7 +51,9 @@ def baseline(rows: int, path: Path) -> float:
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
-    con.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c TEXT, d TEXT, e TEXT, f TEXT, g BLOB)")
+    con.execute(
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c TEXT, d TEXT, e TEXT, f TEXT, g BLOB)"
+    )
     con.execute("CREATE TABLE e (id INTEGER PRIMARY KEY, p INTEGER, k TEXT, d TEXT, j TEXT)")
     con.execute("CREATE TABLE h (id INTEGER PRIMARY KEY, t TEXT)")
     blob = os.urandom(40)
@@ -52,10 +62,17 @@ def baseline(rows: int, path: Path) -> float:
     batch = 20_000
     for lo in range(0, rows, batch):
         ids = range(lo, min(rows, lo + batch))
-        con.executemany("INSERT INTO p VALUES (?,?,?,?,?,?,?,?)",
-                        ((i, "佐藤", "花子", "サトウ", "ハナコ", "1980-01-01", "鵠沼海岸一丁目1番1号", blob) for i in ids))
-        con.executemany("INSERT INTO e VALUES (?,?,?,?,?)",
-                        ((None, i, "move_in", "2001-01-01", '{"changes":{"town":"鵠沼"}}') for i in ids))
+        con.executemany(
+            "INSERT INTO p VALUES (?,?,?,?,?,?,?,?)",
+            (
+                (i, "佐藤", "花子", "サトウ", "ハナコ", "1980-01-01", "鵠沼海岸一丁目1番1号", blob)
+                for i in ids
+            ),
+        )
+        con.executemany(
+            "INSERT INTO e VALUES (?,?,?,?,?)",
+            ((None, i, "move_in", "2001-01-01", '{"changes":{"town":"鵠沼"}}') for i in ids),
+        )
         con.executemany("INSERT INTO h VALUES (?,?)", ((i, "2026-11-26") for i in ids if i % 2 == 0))
     con.execute("COMMIT")
     elapsed = time.perf_counter() - start
