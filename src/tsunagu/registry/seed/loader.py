@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 
 from tsunagu.kernel.clock import JST
 from tsunagu.kernel.identifiers import my_number_from_serial
+from tsunagu.registry.models import Household, Person, PersonEvent, SupportMeasure
 from tsunagu.registry.municipalities import demo_towns, municipalities
 from tsunagu.registry.seed.population import Member, PopulationGenerator, SeedHousehold
 from tsunagu.registry.services.keys import RegistryKeys
@@ -118,13 +119,12 @@ class Loader:
         self._reset()
 
     def _check_columns(self) -> None:
-        from tsunagu.db.models_registry import metadata  # noqa: PLC0415 - all tables, loaded on demand
-
-        for name, cols in COLUMNS.items():
-            table = metadata.tables[name]
-            expected = {c.name for c in table.columns if not (c.primary_key and name in AUTO_ID)}
+        for model in (Household, Person, PersonEvent, SupportMeasure):
+            table = model.metadata.tables[model.__tablename__]
+            cols = COLUMNS[table.name]
+            expected = {c.name for c in table.columns if not (c.primary_key and table.name in AUTO_ID)}
             if set(cols) != expected:
-                msg = f"seed column list for {name} is out of date: {sorted(expected ^ set(cols))}"
+                msg = f"seed column list for {table.name} is out of date: {sorted(expected ^ set(cols))}"
                 raise RuntimeError(msg)
 
     def _reset(self) -> None:
