@@ -187,7 +187,8 @@ def test_move_form_error_is_announced(page: Page, server: Server, axe_check: Che
     alert = page.get_by_role("alert")
     expect(alert).to_be_visible()
     expect(alert).to_contain_text("記録できませんでした")
-    expect(alert).to_contain_text("block")
+    expect(alert).to_contain_text("番地・号を入力してください")
+    expect(page.get_by_label("番地・号")).to_have_attribute("aria-invalid", "true")
     expect(alert).to_contain_text("何も記録されていません")
     expect(page).to_have_title(re.compile(r"^エラー: 転居の記録"))  # the title is read out first on page load
     # What was typed is kept, so only the mistake needs fixing.

@@ -143,53 +143,67 @@ def test_recording_a_move_out_and_a_death(
 
 BAD_INPUT = [
     pytest.param(
-        "move", {"effective_date": TODAY, "town": "", "block": "1番1号"}, "town is required", id="empty-town"
+        "move",
+        {"effective_date": TODAY, "town": "", "block": "1番1号"},
+        "町字を入力してください",
+        id="empty-town",
     ),
     pytest.param(
         "move",
         {"effective_date": TODAY, "town": "   ", "block": "1番1号"},
-        "town is required",
+        "町字を入力してください",
         id="blank-town",
     ),
     pytest.param(
-        "move", {"effective_date": TODAY, "town": TOWN, "block": ""}, "block is required", id="empty-block"
+        "move",
+        {"effective_date": TODAY, "town": TOWN, "block": ""},
+        "番地・号を入力してください",
+        id="empty-block",
     ),
     pytest.param(
         "move",
         {"effective_date": "2026-11-27", "town": TOWN, "block": "1番1号"},
-        "too far in the future",
+        "日付が先すぎます",
         id="future-move",
     ),
     pytest.param(
-        "move", {"effective_date": "2026-13-01", "town": TOWN, "block": "1番1号"}, "YYYY-MM-DD", id="bad-date"
+        "move", {"effective_date": "2026-13-01", "town": TOWN, "block": "1番1号"}, "年-月-日", id="bad-date"
     ),
-    pytest.param("move", {"effective_date": "", "town": TOWN, "block": "1番1号"}, "YYYY-MM-DD", id="no-date"),
+    pytest.param("move", {"effective_date": "", "town": TOWN, "block": "1番1号"}, "年-月-日", id="no-date"),
     pytest.param(
         "move",
         {"effective_date": TODAY, "town": TOWN, "block": "1番\u0007号"},
-        "control characters",
+        "使えない文字",
         id="control-character",
     ),
     pytest.param(
         "move-out",
         {"effective_date": "2026-12-11", "to_lg_code": "131016"},
-        "too far in the future",
+        "日付が先すぎます",
         id="move-out-beyond-14-days",
     ),
     pytest.param(
         "move-out",
         {"effective_date": TODAY, "to_lg_code": "999997"},
-        "not a municipality",
+        "の市区町村が見つかりません",
         id="unknown-destination",
     ),
     pytest.param(
-        "move-out", {"effective_date": TODAY, "to_lg_code": "999999"}, "check digit", id="bad-check-digit"
+        "move-out",
+        {"effective_date": TODAY, "to_lg_code": "999999"},
+        "検査用数字が合いません",
+        id="bad-check-digit",
     ),
-    pytest.param("move-out", {"effective_date": TODAY, "to_lg_code": ""}, "lg code", id="no-destination"),
     pytest.param(
-        "move-out", {"effective_date": TODAY, "to_lg_code": "142051"}, "another municipality", id="to-itself"
+        "move-out", {"effective_date": TODAY, "to_lg_code": ""}, "桁数が正しくありません", id="no-destination"
     ),
-    pytest.param("death", {"effective_date": "2026-11-27"}, "too far in the future", id="future-death"),
+    pytest.param(
+        "move-out",
+        {"effective_date": TODAY, "to_lg_code": "142051"},
+        "転出先が当市区町村です",
+        id="to-itself",
+    ),
+    pytest.param("death", {"effective_date": "2026-11-27"}, "日付が先すぎます", id="future-death"),
 ]
 
 
@@ -217,7 +231,7 @@ def test_bad_input_re_renders_the_form_and_writes_nothing(
     assert response.headers["content-type"].startswith("text/html")
     assert 'id="form-error"' in response.text
     assert "記録できませんでした" in response.text
-    assert message.lower() in response.text.lower()
+    assert message.lower() in response.text.lower()  # in Japanese, the page's language
     assert f'action="/staff/residents/{pid}/{form}"' in response.text  # the form is shown again
     for key, value in data.items():
         if value.strip() and key != "to_lg_code" and "\u0007" not in value:
@@ -250,5 +264,29 @@ def test_head_of_a_household_cannot_move_alone(
         follow_redirects=False,
     )
     assert response.status_code == 422
-    assert "cannot move alone" in response.text
+    assert "世帯主だけを移すことはできません" in response.text
     assert event_count() == before
+
+
+def test_the_field_in_error_is_marked_and_described(
+    clerk: TestClient, csrf: Callable[[TestClient], str], pick_resident: Callable[..., int]
+) -> None:
+    pid = pick_resident()
+    data = {"csrf_token": csrf(clerk), "effective_date": TODAY, "town": TOWN, "block": ""}
+    response = clerk.post(f"/staff/residents/{pid}/move", data=data, follow_redirects=False)
+    assert response.status_code == 422
+    assert 'id="block" aria-invalid="true" aria-describedby="block-hint form-error"' in response.text
+    assert 'id="town" aria-invalid' not in response.text
+
+
+def test_form_errors_are_in_english_for_english_readers(
+    clerk: TestClient, csrf: Callable[[TestClient], str], pick_resident: Callable[..., int]
+) -> None:
+    pid = pick_resident()
+    data = {"csrf_token": csrf(clerk), "effective_date": TODAY, "town": TOWN, "block": ""}
+    response = clerk.post(
+        f"/staff/residents/{pid}/move", data=data, headers={"Accept-Language": "en"}, follow_redirects=False
+    )
+    assert response.status_code == 422
+    assert "block is required" in response.text
+    assert "番地・号を入力してください" not in response.text

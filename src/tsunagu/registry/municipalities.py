@@ -60,6 +60,7 @@ def known_municipality(lg_code: str) -> Municipality:
     if found is None or found.is_prefecture:
         raise InvalidInput(
             f"The local-government code {code} is not a municipality in this installation's master.",
+            ja=f"地方公共団体コード {code} の市区町村が見つかりません。",
             field="lg_code",
         )
     return found

@@ -19,7 +19,7 @@ from tsunagu.registry.municipalities import demo_towns, municipalities
 from tsunagu.registry.services import exchange, queries, records
 from tsunagu.web.access import guard, staff_principal
 from tsunagu.web.context import ctx_of
-from tsunagu.web.templating import render
+from tsunagu.web.templating import language, render
 
 READ = [guard(Access.staff(Permission.REGISTRY_PERSON_READ))]
 WRITE = [guard(Access.staff(Permission.REGISTRY_PERSON_WRITE))]
@@ -57,7 +57,7 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
                 parse_date(data["effective_date"], "effective_date") if data.get("effective_date") else birth
             )
             if data.get("sex") not in ("male", "female"):
-                raise InvalidInput("Choose the sex.", field="sex")
+                raise InvalidInput("Choose the sex.", ja="性別を選んでください。", field="sex")
             person = records.NewPerson(
                 data.get("family_name", ""),
                 data.get("given_name", ""),
@@ -84,10 +84,10 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
                     from_lg_code=data.get("from_lg_code") or None,
                 )
         except DomainError as exc:
-            return _new_page(request, data, exc.detail, 422)
+            return _new_page(request, data, exc, 422)
         return RedirectResponse(f"/staff/residents/{pid}?done=new", status_code=303)
 
-    def _new_page(request: Request, data: dict[str, str], error: str | None, status: int) -> Response:
+    def _new_page(request: Request, data: dict[str, str], error: DomainError | None, status: int) -> Response:
         reg = rctx(request)
         others = [
             m for m in municipalities().values() if not m.is_prefecture and m.lg_code != reg.municipality_code
@@ -97,7 +97,8 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
             "registry/new.html",
             status_code=status,
             data=data,
-            error=error,
+            error=error.message(language(request)) if error else None,
+            error_field=error.field if error else None,
             today=reg.clock.today().isoformat(),
             origins=others,
             towns=[t.town for t in demo_towns() if t.lg_code == reg.municipality_code],
@@ -150,11 +151,16 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
                 else:
                     records.record_death(db, reg, person_id, when, filing)
         except DomainError as exc:
-            return await _form(request, person_id, form, data, exc.detail, 422)
+            return await _form(request, person_id, form, data, exc, 422)
         return RedirectResponse(f"/staff/residents/{person_id}?done={form}", status_code=303)
 
     async def _form(
-        request: Request, person_id: int, form: str, data: dict[str, str], error: str | None, status: int
+        request: Request,
+        person_id: int,
+        form: str,
+        data: dict[str, str],
+        error: DomainError | None,
+        status: int,
     ) -> Response:
         kind = _kind(form)
         ctx, reg = ctx_of(request), rctx(request)
@@ -173,7 +179,8 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
             form=form,
             kind=kind.value,
             data=data,
-            error=error,
+            error=error.message(language(request)) if error else None,
+            error_field=error.field if error else None,
             today=reg.clock.today().isoformat(),
             towns=[t.town for t in demo_towns() if t.lg_code == reg.municipality_code],
             destinations=others,

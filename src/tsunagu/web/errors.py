@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from tsunagu.kernel.errors import DomainError, NotAuthenticated
-from tsunagu.web.templating import render
+from tsunagu.web.templating import language, render
 
 PROBLEM_BASE = "https://tsunagu.example/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -48,7 +48,12 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotAuthenticated) and request.method == "GET":
         return RedirectResponse(f"/staff/login?next={request.url.path}", status_code=303)
     return render(
-        request, "error.html", status_code=exc.status, status=exc.status, code=exc.code, detail=exc.detail
+        request,
+        "error.html",
+        status_code=exc.status,
+        status=exc.status,
+        code=exc.code,
+        detail=exc.message(language(request)),
     )
 
 

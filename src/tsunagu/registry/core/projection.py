@@ -79,6 +79,7 @@ def apply_event(state: PersonState | None, event: Event) -> PersonState:
         raise EventOutOfOrder(
             f"The effective date {event.effective_date} is before the last recorded event "
             f"({state.last_event_on}); record events in date order or use a correction.",
+            ja=f"日付が最後の異動（{state.last_event_on}）より前です。異動は日付順に記録してください。",
         )
     if kind is EventKind.BIRTH:
         if state is not None:
@@ -87,7 +88,8 @@ def apply_event(state: PersonState | None, event: Event) -> PersonState:
     if kind is EventKind.MOVE_IN:
         if state is not None and state.status is not Status.MOVED_OUT:
             raise EventOutOfOrder(
-                f"A move-in (転入) needs a person who is not resident here; status is {state.status}."
+                f"A move-in (転入) needs a person who is not resident here; status is {state.status}.",
+                ja="この人はすでに住民です。転入は記録できません。",
             )
         new = _start(event)
         return new if state is None else dataclasses.replace(new, left_on=None)
@@ -95,15 +97,21 @@ def apply_event(state: PersonState | None, event: Event) -> PersonState:
         raise EventOutOfOrder(f"A {kind} event needs an existing record.")
     if kind is EventKind.CORRECTION:
         if state.status is Status.DECEASED and any(f in event.changes for f in ADDRESS_FIELDS):
-            raise EventOutOfOrder("The address of a deceased person cannot be changed.")
+            raise EventOutOfOrder(
+                "The address of a deceased person cannot be changed.", ja="死亡した人の住所は変更できません。"
+            )
         return dataclasses.replace(_update(state, event), last_event_on=event.effective_date)
     if state.status is not Status.RESIDENT:
         raise EventOutOfOrder(
-            f"A {kind} event needs a current resident; this person's status is {state.status}."
+            f"A {kind} event needs a current resident; this person's status is {state.status}.",
+            ja="この人は現在の住民ではありません（転出または死亡が記録済みです）。",
         )
     if kind is EventKind.MOVE_WITHIN:
         if not any(f in event.changes for f in ("town", "block", "building")):
-            raise InvalidInput("A move within the municipality (転居) needs the new address.")
+            raise InvalidInput(
+                "A move within the municipality (転居) needs the new address.",
+                ja="転居先の住所を入力してください。",
+            )
         return dataclasses.replace(_update(state, event), last_event_on=event.effective_date)
     closed = Status.MOVED_OUT if kind is EventKind.MOVE_OUT else Status.DECEASED
     return dataclasses.replace(

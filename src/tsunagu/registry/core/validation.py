@@ -12,17 +12,46 @@ KANA_RE = re.compile(r"^[\u30A1-\u30FA\u30FB\u30FC\u30FD\u30FE\u3000 ]+$")  # �
 MAX_NAME = 50
 MAX_KANA = 100
 MAX_AGE_YEARS = 130
+FIELD_LABELS_JA = {
+    "family_name": "氏",
+    "given_name": "名",
+    "family_name_kana": "氏（カナ）",
+    "given_name_kana": "名（カナ）",
+    "birth_date": "生年月日",
+    "sex": "性別",
+    "town": "町字",
+    "block": "番地・号",
+    "building": "建物名",
+    "effective_date": "届出の日付",
+    "to_lg_code": "転出先",
+    "from_lg_code": "転入前の市区町村",
+    "lg_code": "地方公共団体コード",
+    "reason": "理由",
+    "relationship": "続柄",
+}
+
+
+def label_ja(field: str) -> str:
+    return FIELD_LABELS_JA.get(field, field)
 
 
 def clean_text(value: str, field: str, *, max_len: int, required: bool = True) -> str:
     """NFC-normalise, trim, reject control characters and over-long values."""
     text = unicodedata.normalize("NFC", value or "").strip()
     if required and not text:
-        raise InvalidInput(f"{field} is required.", field=field)
+        raise InvalidInput(f"{field} is required.", ja=f"{label_ja(field)}を入力してください。", field=field)
     if len(text) > max_len:
-        raise InvalidInput(f"{field} must be at most {max_len} characters.", field=field)
+        raise InvalidInput(
+            f"{field} must be at most {max_len} characters.",
+            ja=f"{label_ja(field)}は{max_len}文字以内で入力してください。",
+            field=field,
+        )
     if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in text):
-        raise InvalidInput(f"{field} contains control characters.", field=field)
+        raise InvalidInput(
+            f"{field} contains control characters.",
+            ja=f"{label_ja(field)}に使えない文字が含まれています。",
+            field=field,
+        )
     return text
 
 
@@ -35,15 +64,25 @@ def to_katakana(value: str) -> str:
 def clean_kana(value: str, field: str) -> str:
     text = clean_text(to_katakana(value), field, max_len=MAX_KANA)
     if not KANA_RE.match(text):
-        raise InvalidInput(f"{field} must be written in katakana (カタカナ).", field=field)
+        raise InvalidInput(
+            f"{field} must be written in katakana (カタカナ).",
+            ja=f"{label_ja(field)}はカタカナで入力してください。",
+            field=field,
+        )
     return text
 
 
 def check_birth_date(birth: dt.date, today: dt.date) -> dt.date:
     if birth > today:
-        raise InvalidInput("The birth date is in the future.", field="birth_date")
+        raise InvalidInput(
+            "The birth date is in the future.", ja="生年月日が未来の日付になっています。", field="birth_date"
+        )
     if (today.year - birth.year) > MAX_AGE_YEARS:
-        raise InvalidInput(f"The birth date is more than {MAX_AGE_YEARS} years ago.", field="birth_date")
+        raise InvalidInput(
+            f"The birth date is more than {MAX_AGE_YEARS} years ago.",
+            ja=f"生年月日が{MAX_AGE_YEARS}年以上前になっています。",
+            field="birth_date",
+        )
     return birth
 
 
@@ -51,7 +90,11 @@ def parse_date(value: str, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
     except (ValueError, AttributeError):
-        raise InvalidInput(f"{field} must be a date written as YYYY-MM-DD.", field=field) from None
+        raise InvalidInput(
+            f"{field} must be a date written as YYYY-MM-DD.",
+            ja=f"{label_ja(field)}を年-月-日（例: 2026-04-01）で入力してください。",
+            field=field,
+        ) from None
 
 
 def age_on(birth: dt.date, on: dt.date) -> int:

@@ -90,7 +90,9 @@ def clean_address(a: NewAddress) -> NewAddress:
 def _not_after(date: dt.date, limit: dt.date, what: str) -> None:
     if date > limit:
         raise InvalidInput(
-            f"The {what} date {date} is too far in the future (latest {limit}).", field="effective_date"
+            f"The {what} date {date} is too far in the future (latest {limit}).",
+            ja=f"日付が先すぎます（{limit} までの日付を入力してください）。",
+            field="effective_date",
         )
 
 
@@ -137,14 +139,24 @@ def start_record(
     elif kind is EventKind.MOVE_IN:
         _not_after(effective_date, today, "move-in")
         if effective_date < p.birth_date:
-            raise InvalidInput("The move-in date is before the birth date.", field="effective_date")
+            raise InvalidInput(
+                "The move-in date is before the birth date.",
+                ja="転入した日が生年月日より前になっています。",
+                field="effective_date",
+            )
         if not from_lg_code:
             raise InvalidInput(
-                "A move-in (転入) needs the previous municipality (転入前住所).", field="from_lg_code"
+                "A move-in (転入) needs the previous municipality (転入前住所).",
+                ja="転入前の市区町村を選んでください。",
+                field="from_lg_code",
             )
         origin = known_municipality(from_lg_code)
         if origin.lg_code == ctx.municipality_code:
-            raise InvalidInput("A move-in comes from another municipality; use 転居 within this one.")
+            raise InvalidInput(
+                "A move-in comes from another municipality; use 転居 within this one.",
+                ja="転入前の市区町村が当市区町村です。市区町村内の移動は転居として記録してください。",
+                field="from_lg_code",
+            )
         details["from_lg_code"] = origin.lg_code
     else:
         raise InvalidInput(f"{kind} does not start a record.")
@@ -154,7 +166,10 @@ def start_record(
         sealed, index = ctx.keys.seal(p.my_number)
         if db.scalar(select(Person.id).where(Person.my_number_index == index)) is not None:
             raise Conflict(
-                "This My Number is already registered to another person.", kind=IdentifierKind.MY_NUMBER
+                "This My Number is already registered to another person.",
+                ja="この個人番号は別の住民に登録されています。",
+                kind=IdentifierKind.MY_NUMBER,
+                field="my_number",
             )
     changes: dict[str, object] = {
         "family_name": p.family_name,
@@ -239,6 +254,7 @@ def _members(db: Session, row: Person, whole_household: bool) -> list[Person]:
         raise EventOutOfOrder(
             "The head of a household with other members cannot move alone: move the whole household, "
             "or record a new head first (職権修正).",
+            ja="世帯員がいる世帯主だけを移すことはできません。世帯全員で移すか、先に世帯主を変更してください。",
         )
     return [row]
 
@@ -258,7 +274,10 @@ def record_move_within(
     a = clean_address(address)
     row = _person(db, person_id)
     if row.status != Status.RESIDENT.value:
-        raise EventOutOfOrder(f"A 転居 needs a current resident; this person's status is {row.status}.")
+        raise EventOutOfOrder(
+            f"A 転居 needs a current resident; this person's status is {row.status}.",
+            ja="転居は現在の住民についてのみ記録できます。",
+        )
     movers = _members(db, row, whole_household)
     changes: dict[str, object] = {"town": a.town, "block": a.block, "building": a.building}
     solo = not whole_household and len(movers) == 1 and row.relationship != Relationship.HEAD.value
@@ -287,7 +306,9 @@ def record_move_out(
     destination = known_municipality(to_lg_code)
     if destination.lg_code == ctx.municipality_code:
         raise InvalidInput(
-            "A move-out goes to another municipality; use 転居 within this one.", field="to_lg_code"
+            "A move-out goes to another municipality; use 転居 within this one.",
+            ja="転出先が当市区町村です。市区町村内の移動は転居として記録してください。",
+            field="to_lg_code",
         )
     row = _person(db, person_id)
     movers = _members(db, row, whole_household) if row.status == Status.RESIDENT.value else [row]
