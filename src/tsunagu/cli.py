@@ -20,8 +20,17 @@ DEFAULT_DEMO_DIR = Path("tsunagu-data")
 LIMIT_CONCURRENCY = 64  # per worker: beyond this, answer 503 at once instead of queueing (p99 stays bounded)
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
 def serve_app(settings_dir: Path, host: str, port: int, workers: int) -> None:
     import uvicorn  # noqa: PLC0415 - only needed when serving
+
+    if host not in LOOPBACK and settings_for(settings_dir).cookie_secure:
+        err.print(
+            "[yellow]note:[/] staff login cookies are Secure: from another machine the portal must be reached "
+            "over HTTPS (a TLS proxy in front), or set TSUNAGU_COOKIE_SECURE=false on a closed test network."
+        )
 
     os.environ["TSUNAGU_DATA_DIR"] = str(settings_dir.resolve())
     uvicorn.run(
