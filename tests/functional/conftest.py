@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import os
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, make_url, select
 from sqlalchemy.orm import Session
 
 from tsunagu import demo
@@ -45,17 +47,40 @@ LoginFn = Callable[[TestClient, str, str], httpx.Response]
 ClientFactory = Callable[..., TestClient]
 
 
+@contextmanager
+def _web_database() -> Iterator[str | None]:
+    """SQLite by default; a fresh PostgreSQL database per module when TSUNAGU_TEST_WEB_DATABASE=postgresql
+    (CI runs the HTTP tests once on each)."""
+    if os.environ.get("TSUNAGU_TEST_WEB_DATABASE") != "postgresql":
+        yield None
+        return
+    base = os.environ.get("TSUNAGU_TEST_POSTGRES_URL")
+    if not base:
+        pytest.fail("TSUNAGU_TEST_WEB_DATABASE=postgresql needs TSUNAGU_TEST_POSTGRES_URL")
+    name = f"tsunagu_web_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture(scope="module")
-def web_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def web_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A fresh data directory with the demo municipality (200 residents) seeded once for the module."""
     data_dir: Path = tmp_path_factory.mktemp("tsunagu-web")
-    settings = Settings(
-        data_dir=data_dir, database_url=None, secret_key=SECRET, environment="test", cookie_secure=True
-    )
-    result = demo.prepare(settings, residents=200, as_of=AS_OF)
-    assert result.seeded_now
-    assert result.info["suppressed"] >= 1
-    return settings
+    with _web_database() as url:
+        settings = Settings(
+            data_dir=data_dir, database_url=url, secret_key=SECRET, environment="test", cookie_secure=True
+        )
+        result = demo.prepare(settings, residents=200, as_of=AS_OF)
+        assert result.seeded_now
+        assert result.info["suppressed"] >= 1
+        yield settings
 
 
 @pytest.fixture(scope="module")
