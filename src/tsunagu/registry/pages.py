@@ -40,7 +40,9 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
                 results = queries.search(
                     db, reg.keys, staff_principal(request), q, reg.clock.today(), include_former=former
                 )
-        return render(request, "registry/search.html", q=q, former=former, results=results)
+        return render(
+            request, "registry/search.html", q=q, former=former, results=results, limit=queries.MAX_RESULTS
+        )
 
     @r.get("/residents/new", dependencies=WRITE)
     async def new_form(request: Request) -> Response:
