@@ -15,7 +15,7 @@ from tsunagu.kernel.access import Access, Permission
 from tsunagu.kernel.errors import DomainError, InvalidInput, NotFound
 from tsunagu.registry.core.types import EventKind, Sex
 from tsunagu.registry.core.validation import parse_date
-from tsunagu.registry.municipalities import demo_towns, municipalities
+from tsunagu.registry.municipalities import Municipality, demo_towns, municipalities
 from tsunagu.registry.services import exchange, queries, records
 from tsunagu.web.access import guard, staff_principal
 from tsunagu.web.context import ctx_of
@@ -91,19 +91,13 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
 
     def _new_page(request: Request, data: dict[str, str], error: DomainError | None, status: int) -> Response:
         reg = rctx(request)
-        others = [
-            m for m in municipalities().values() if not m.is_prefecture and m.lg_code != reg.municipality_code
-        ]
         return render(
             request,
             "registry/new.html",
             status_code=status,
             data=data,
-            error=error.message(language(request)) if error else None,
-            error_field=error.field if error else None,
-            today=reg.clock.today().isoformat(),
-            origins=others,
-            towns=[t.town for t in demo_towns() if t.lg_code == reg.municipality_code],
+            origins=_other_municipalities(reg),
+            **_form_context(request, reg, error),
         )
 
     @r.get("/residents/{person_id}", dependencies=READ)
@@ -170,9 +164,6 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
             person = queries.get_resident(
                 db, reg.keys, staff_principal(request), person_id, reg.clock.today()
             )
-        others = [
-            m for m in municipalities().values() if not m.is_prefecture and m.lg_code != reg.municipality_code
-        ]
         return render(
             request,
             "registry/event_form.html",
@@ -181,11 +172,8 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
             form=form,
             kind=kind.value,
             data=data,
-            error=error.message(language(request)) if error else None,
-            error_field=error.field if error else None,
-            today=reg.clock.today().isoformat(),
-            towns=[t.town for t in demo_towns() if t.lg_code == reg.municipality_code],
-            destinations=others,
+            destinations=_other_municipalities(reg),
+            **_form_context(request, reg, error),
         )
 
     @r.get("/registry/stats", dependencies=STATS)
@@ -209,6 +197,24 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
         )
 
     return r
+
+
+def _other_municipalities(reg: records.RegistryContext) -> list[Municipality]:
+    return [
+        m for m in municipalities().values() if not m.is_prefecture and m.lg_code != reg.municipality_code
+    ]
+
+
+def _form_context(
+    request: Request, reg: records.RegistryContext, error: DomainError | None
+) -> dict[str, Any]:
+    """What every registry form page needs: the error in the reader's language, its field, today, the towns."""
+    return {
+        "error": error.message(language(request)) if error else None,
+        "error_field": error.field if error else None,
+        "today": reg.clock.today().isoformat(),
+        "towns": [t.town for t in demo_towns() if t.lg_code == reg.municipality_code],
+    }
 
 
 def _kind(form: str) -> EventKind:
