@@ -17,6 +17,7 @@ from tsunagu.registry.services.records import (
     NewAddress,
     Placement,
     RegistryContext,
+    record_correction,
     record_death,
     record_move_out,
     record_move_within,
@@ -352,4 +353,48 @@ def test_a_death_in_the_future_is_refused(
         session_factory,
         InvalidInput,
         lambda s: record_death(s, ctx, pid, TODAY + dt.timedelta(days=1), Filing("test-clerk")),
+    )
+
+
+def test_a_correction_changes_the_record_and_keeps_the_old_values_in_the_history(
+    db: Session, ctx: RegistryContext
+) -> None:
+    pid = move_in(db, ctx)
+    old_kana = db.get_one(Person, pid).given_name_kana
+    record_correction(db, ctx, pid, {"given_name_kana": "はなえ"}, Filing("test-clerk", reason="届出の誤記"))
+    db.commit()
+    row = db.get_one(Person, pid)
+    assert row.given_name_kana == "ハナエ"  # normalised to katakana
+    events = _events(db, pid)
+    assert events[0].payload["changes"]["given_name_kana"] == old_kana  # the history is not rewritten
+    assert (events[-1].kind, events[-1].reason) == ("correction", "届出の誤記")
+    assert replay_all(db).mismatches == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason", "message"),
+    [
+        ({"given_name_kana": "ハナ"}, "", "needs a reason"),
+        ({}, "誤記", "at least one changed field"),
+        ({"birth_date": "2099-01-01"}, "誤記", "future"),
+        ({"birth_date": "2020-13-01"}, "誤記", "YYYY-MM-DD"),
+        ({"given_name_kana": "hana"}, "誤記", "katakana"),
+        ({"resident_code": "12345678901"}, "誤記", "cannot be changed"),
+    ],
+)
+def test_bad_corrections_are_refused_and_write_nothing(
+    db: Session,
+    ctx: RegistryContext,
+    session_factory: sessionmaker[Session],
+    changes: dict[str, object],
+    reason: str,
+    message: str,
+) -> None:
+    pid = move_in(db, ctx)
+    db.commit()
+    refuse(
+        session_factory,
+        InvalidInput,
+        lambda s: record_correction(s, ctx, pid, changes, Filing("test-clerk", reason=reason)),
+        match=message,
     )

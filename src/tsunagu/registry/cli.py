@@ -170,6 +170,47 @@ def build() -> typer.Typer:
                 )
         emit(as_json, {"ok": True, "person_id": pid}, f"registered person {pid}")
 
+    @app.command("correct")
+    def correct_cmd(
+        person_id: int,
+        reason: Annotated[
+            str, typer.Option("--reason", help="Why the office corrects the record (required)")
+        ],
+        family_name: Annotated[str | None, typer.Option("--family-name")] = None,
+        given_name: Annotated[str | None, typer.Option("--given-name")] = None,
+        family_kana: Annotated[str | None, typer.Option("--family-kana")] = None,
+        given_kana: Annotated[str | None, typer.Option("--given-kana")] = None,
+        birth_date: Annotated[str | None, typer.Option("--birth-date", help="YYYY-MM-DD")] = None,
+        sex: Annotated[str | None, typer.Option("--sex", help="male or female")] = None,
+        data_dir: DataDir = None,
+        as_json: AsJson = False,
+    ) -> None:
+        """職権修正: correct recorded attributes; the old values stay in the history."""
+        given = {
+            "family_name": family_name,
+            "given_name": given_name,
+            "family_name_kana": family_kana,
+            "given_name_kana": given_kana,
+            "birth_date": birth_date,
+            "sex": sex,
+        }
+        changes: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+        if sex is not None and sex not in ("male", "female"):
+            fail("--sex must be male or female.", as_json=as_json)
+        reg, factory = _open(data_dir)
+        with domain_errors(as_json), unit_of_work(factory) as db:
+            try:
+                records.record_correction(
+                    db, reg, person_id, changes, records.Filing(operator().username, reason)
+                )
+            except ValueError as exc:
+                fail(f"{exc}", as_json=as_json)
+        emit(
+            as_json,
+            {"ok": True, "person_id": person_id, "changed": sorted(changes)},
+            f"corrected {', '.join(sorted(changes))} of person {person_id}",
+        )
+
     @app.command("protect")
     def protect_cmd(
         person_id: int,

@@ -16,7 +16,7 @@ from tsunagu.kernel.errors import Conflict, EventOutOfOrder, InvalidInput, NotFo
 from tsunagu.kernel.identifiers import IdentifierKind, check_my_number
 from tsunagu.registry.core.projection import apply_event
 from tsunagu.registry.core.types import Event, EventKind, Relationship, Sex, Status
-from tsunagu.registry.core.validation import MAX_NAME, check_birth_date, clean_kana, clean_text
+from tsunagu.registry.core.validation import MAX_NAME, check_birth_date, clean_kana, clean_text, parse_date
 from tsunagu.registry.models import Household, Person, PersonEvent, SupportMeasure
 from tsunagu.registry.municipalities import known_municipality
 from tsunagu.registry.services.keys import RegistryKeys
@@ -346,7 +346,7 @@ def record_correction(
         if f in cleaned:
             cleaned[f] = clean_kana(str(cleaned[f]), f)
     if "birth_date" in cleaned:
-        birth = dt.date.fromisoformat(str(cleaned["birth_date"]))
+        birth = parse_date(str(cleaned["birth_date"]), "birth_date")
         cleaned["birth_date"] = check_birth_date(birth, ctx.clock.today()).isoformat()
     _apply(db, ctx, _person(db, person_id), Event(EventKind.CORRECTION, ctx.clock.today(), cleaned), filing)
 
