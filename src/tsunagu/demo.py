@@ -64,6 +64,8 @@ def prepare(
             }
             set_meta(db, SEED_KEY, info)
             db.flush()
+            # Fresh statistics so the query planner picks the name indexes (SQLite has none until ANALYZE).
+            conn.exec_driver_sql("ANALYZE")
             return DemoResult(True, info)
     finally:
         engine.dispose()

@@ -31,7 +31,7 @@ class Person(Base):
     my_number_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)  # HMAC blind index
     family_name: Mapped[str] = mapped_column(String(50))
     given_name: Mapped[str] = mapped_column(String(50))
-    family_name_kana: Mapped[str] = mapped_column(String(100), index=True)
+    family_name_kana: Mapped[str] = mapped_column(String(100))
     given_name_kana: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(10))
@@ -41,7 +41,7 @@ class Person(Base):
     building: Mapped[str] = mapped_column(String(100), default="")
     household_id: Mapped[int] = mapped_column(ForeignKey("registry_households.id"), index=True)
     relationship: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(12))
     registered_on: Mapped[dt.date] = mapped_column(Date)
     left_on: Mapped[dt.date | None] = mapped_column(Date)
     last_event_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -50,7 +50,11 @@ class Person(Base):
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a plain dict here
 
-    __table_args__ = (Index("ix_registry_persons_family_name", "family_name"),)
+    # Name search is a prefix match ordered by kana: composite indexes serve both the range and the order.
+    __table_args__ = (
+        Index("ix_registry_persons_kana", "family_name_kana", "given_name_kana"),
+        Index("ix_registry_persons_name", "family_name", "given_name"),
+    )
 
 
 class PersonEvent(Base):

@@ -61,6 +61,11 @@ def to_katakana(value: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
 
 
+def is_kana(value: str) -> bool:
+    """True when the text is a reading (hiragana, katakana, half-width katakana), not a written name."""
+    return bool(KANA_RE.match(to_katakana(value)))
+
+
 def clean_kana(value: str, field: str) -> str:
     text = clean_text(to_katakana(value), field, max_len=MAX_KANA)
     if not KANA_RE.match(text):

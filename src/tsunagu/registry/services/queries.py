@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tsunagu.kernel.access import Permission, Principal
 from tsunagu.kernel.errors import Forbidden, InvalidIdentifier, NotFound
 from tsunagu.kernel.identifiers import is_valid_my_number, mask_my_number, normalize_digits
 from tsunagu.registry.core.types import EventKind, Status
-from tsunagu.registry.core.validation import age_on, to_katakana
+from tsunagu.registry.core.validation import age_on, is_kana, to_katakana
 from tsunagu.registry.models import Person, PersonEvent
 from tsunagu.registry.municipalities import municipalities
 from tsunagu.registry.services.keys import RegistryKeys
-from tsunagu.registry.services.records import suppressed_household
+from tsunagu.registry.services.records import suppressed_household, suppressed_households
 from tsunagu.registry.services.state import event_of
 
 ADDRESS_KEYS = ("lg_code", "town", "block", "building")
@@ -130,6 +131,7 @@ def search(
     if not q:
         return []
     stmt = select(Person)
+    order: tuple[InstrumentedAttribute[Any], ...] = (Person.id,)
     try:
         digits = normalize_digits(q)
     except InvalidIdentifier:
@@ -140,26 +142,34 @@ def search(
         stmt = stmt.where(Person.resident_code == digits)
     else:
         parts = q.replace("\u3000", " ").split()
-        family = parts[0]
-        kana = to_katakana(family)
-        stmt = stmt.where(
-            or_(
-                Person.family_name.startswith(family, autoescape=True),
-                Person.family_name_kana.startswith(kana, autoescape=True),
-            )
-        )
-        if len(parts) > 1:
-            given = parts[1]
-            stmt = stmt.where(
-                or_(
-                    Person.given_name.startswith(given, autoescape=True),
-                    Person.given_name_kana.startswith(to_katakana(given), autoescape=True),
+        family, given = parts[0], (parts[1] if len(parts) > 1 else "")
+        if is_kana(family):  # a reading: walk the kana index in order (fast even for common names)
+            stmt = stmt.where(_prefix(Person.family_name_kana, to_katakana(family)))
+            if given:
+                stmt = stmt.where(_prefix(Person.given_name_kana, to_katakana(given)))
+            order = (Person.family_name_kana, Person.given_name_kana, Person.id)
+        else:
+            stmt = stmt.where(_prefix(Person.family_name, family))
+            if given:
+                stmt = stmt.where(
+                    or_(
+                        _prefix(Person.given_name, given), _prefix(Person.given_name_kana, to_katakana(given))
+                    )
                 )
-            )
+            order = (Person.family_name, Person.given_name, Person.id)
     if not include_former:
         stmt = stmt.where(Person.status == Status.RESIDENT.value)
-    rows = db.scalars(stmt.order_by(Person.family_name_kana, Person.given_name_kana, Person.id).limit(limit))
-    return [present(r, viewer, today, suppressed=_hidden(db, r)) for r in rows]
+    rows = list(db.scalars(stmt.order_by(*order).limit(limit)))
+    hidden = suppressed_households(db, {r.household_id for r in rows})
+    return [
+        present(r, viewer, today, suppressed=r.address_suppressed or r.household_id in hidden) for r in rows
+    ]
+
+
+def _prefix(column: InstrumentedAttribute[str], prefix: str) -> ColumnElement[bool]:
+    """Prefix match that can use a B-tree index on both engines: a range (index) plus LIKE (exactness).
+    SQLite applies its LIKE optimisation only to NOCASE indexes, so LIKE alone would scan the table."""
+    return and_(column >= prefix, column < prefix + "\U0010ffff", column.startswith(prefix, autoescape=True))
 
 
 def _hidden(db: Session, row: Person) -> bool:

@@ -390,3 +390,16 @@ def suppressed_household(db: Session, household_id: int) -> bool:
             .where(Person.household_id == household_id, Person.address_suppressed.is_(True))
         )
     )
+
+
+def suppressed_households(db: Session, household_ids: set[int]) -> set[int]:
+    """Which of these households have a member under 支援措置 (one query for a page of results)."""
+    if not household_ids:
+        return set()
+    return set(
+        db.scalars(
+            select(Person.household_id)
+            .distinct()
+            .where(Person.household_id.in_(household_ids), Person.address_suppressed.is_(True))
+        )
+    )
