@@ -109,3 +109,35 @@ def test_the_seeded_registry_accepts_new_records(
     assert after["households"] == before["households"] + 1
     with session_factory() as db:
         assert replay_all(db).mismatches == []
+
+
+def test_stats_agree_with_a_count_of_the_rows(
+    settings: Settings, clock: Clock, session_factory: sessionmaker[Session], clerk: Principal
+) -> None:
+    prepare(settings, RESIDENTS, clock.today())
+    today = clock.today()
+    with session_factory() as db:
+        people = list(db.scalars(select(Person)))
+        figures = queries.stats(db, clerk, today)
+        public = queries.stats(db, None, today, with_events=False)
+    current = [p for p in people if p.status == Status.RESIDENT.value]
+    ages = [queries.age_on(p.birth_date, today) for p in current]
+    assert figures.residents == len(current) == RESIDENTS
+    assert figures.former == len(people) - len(current)
+    assert figures.households == len({p.household_id for p in current})
+    assert figures.by_age_band == {
+        "0-14": sum(a < 15 for a in ages),
+        "15-64": sum(15 <= a < 65 for a in ages),
+        "65+": sum(a >= 65 for a in ages),
+    }
+    assert sum(figures.by_sex.values()) == len(current)
+    assert figures.by_sex.get("male", 0) == sum(p.sex == "male" for p in current)
+    assert figures.suppressed == sum(p.address_suppressed for p in current)
+    assert sum(figures.events.values()) > len(people)  # everyone has a first event, some have more
+    assert public.residents == figures.residents
+    assert set(public.events.values()) == {0}  # the public figures skip the event scan
+
+
+def test_age_cut_on_a_birthday_and_on_29_february() -> None:
+    assert queries.years_before(dt.date(2026, 11, 26), 15) == dt.date(2011, 11, 26)
+    assert queries.years_before(dt.date(2028, 2, 29), 65) == dt.date(1963, 2, 28)

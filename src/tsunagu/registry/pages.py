@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ READ = [guard(Access.staff(Permission.REGISTRY_PERSON_READ))]
 WRITE = [guard(Access.staff(Permission.REGISTRY_PERSON_WRITE))]
 EXPORT = [guard(Access.staff(Permission.REGISTRY_DATA_EXPORT))]
 STATS = [guard(Access.staff(Permission.REGISTRY_STATS_READ))]
+TOP_STATS_SECONDS = 60.0
 FORMS = {"move": EventKind.MOVE_WITHIN, "move-out": EventKind.MOVE_OUT, "death": EventKind.DEATH}
 
 
@@ -225,10 +227,17 @@ def _kind(form: str) -> EventKind:
 
 
 def top_context(rctx: Callable[[Request], records.RegistryContext]) -> Callable[[Request], dict[str, Any]]:
-    """Public aggregate figures for the top page (nothing personal)."""
+    """Public aggregate figures for the top page (nothing personal), recomputed at most once a minute: at a
+    million residents the scan takes most of a second, and the top page is the busiest page."""
+    cache: dict[str, tuple[float, queries.Stats]] = {}
 
     def build(request: Request) -> dict[str, Any]:
-        with ctx_of(request).uow() as db:
-            return {"figures": queries.stats(db, None, rctx(request).clock.today())}
+        now = time.monotonic()
+        hit = cache.get("stats")
+        if hit is None or now - hit[0] > TOP_STATS_SECONDS:
+            with ctx_of(request).uow() as db:
+                hit = (now, queries.stats(db, None, rctx(request).clock.today(), with_events=False))
+            cache["stats"] = hit
+        return {"figures": hit[1]}
 
     return build

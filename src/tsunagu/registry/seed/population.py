@@ -118,7 +118,8 @@ class PopulationGenerator:
         rng = self.rng
         size = self.sizes.pick(rng)
         family = self.family.pick(rng)
-        head_sex = "male" if rng.random() < 0.7 else "female"
+        # Single-person households are about evenly split; couples' registered head is more often the man.
+        head_sex = "male" if rng.random() < (0.5 if size == 1 else 0.7) else "female"
         if size == 1:
             members = [self._member("head", family, head_sex, self._age(18))]
         else:

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tsunagu.kernel.access import Permission, Principal
@@ -244,34 +244,42 @@ class Stats:
     suppressed: int
 
 
-def stats(db: Session, viewer: Principal | None, today: dt.date) -> Stats:
-    """Aggregate figures only (no person appears)."""
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` earlier (29 February falls back to the 28th)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def stats(db: Session, viewer: Principal | None, today: dt.date, *, with_events: bool = True) -> Stats:
+    """Aggregate figures only (no person appears), from one scan of the people (and one of the events).
+
+    Someone born on or before ``years_before(today, n)`` has had their n-th birthday: that is the age cut."""
     if viewer is not None:
         require(viewer, Permission.REGISTRY_STATS_READ)
     resident = Person.status == Status.RESIDENT.value
-    residents = db.scalar(select(func.count()).select_from(Person).where(resident)) or 0
-    households = db.scalar(select(func.count(func.distinct(Person.household_id))).where(resident)) or 0
-    former = db.scalar(select(func.count()).select_from(Person).where(~resident)) or 0
-    by_sex = {
-        str(s): int(n)
-        for s, n in db.execute(select(Person.sex, func.count()).where(resident).group_by(Person.sex))
-    }
-    bands: dict[str, int] = {"0-14": 0, "15-64": 0, "65+": 0}
-    for birth, n in db.execute(
-        select(Person.birth_date, func.count()).where(resident).group_by(Person.birth_date)
-    ):
-        age = age_on(birth, today)
-        bands["0-14" if age < 15 else "15-64" if age < 65 else "65+"] += int(n)
-    events = {
-        str(k): int(n)
-        for k, n in db.execute(select(PersonEvent.kind, func.count()).group_by(PersonEvent.kind))
-    }
-    for kind in EventKind:
-        events.setdefault(kind.value, 0)
-    suppressed = (
-        db.scalar(
-            select(func.count()).select_from(Person).where(resident, Person.address_suppressed.is_(True))
+
+    def count_if(*conditions: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((and_(resident, *conditions), 1), else_=0)), 0)
+
+    row = db.execute(
+        select(
+            count_if(),
+            func.count(func.distinct(case((resident, Person.household_id)))),
+            func.coalesce(func.sum(case((resident, 0), else_=1)), 0),
+            count_if(Person.sex == "male"),
+            count_if(Person.sex == "female"),
+            count_if(Person.birth_date > years_before(today, 15)),
+            count_if(Person.birth_date <= years_before(today, 65)),
+            count_if(Person.address_suppressed.is_(True)),
         )
-        or 0
-    )
+    ).one()
+    residents, households, former, male, female, young, old, suppressed = (int(v) for v in row)
+    by_sex = {k: v for k, v in (("male", male), ("female", female)) if v}
+    bands = {"0-14": young, "15-64": residents - young - old, "65+": old}
+    events = {kind.value: 0 for kind in EventKind}
+    if with_events:
+        for k, n in db.execute(select(PersonEvent.kind, func.count()).group_by(PersonEvent.kind)):
+            events[str(k)] = int(n)
     return Stats(residents, households, former, by_sex, bands, events, suppressed)
