@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from importlib import resources
 
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from tsunagu.registry.services.records import RegistryContext
 from tsunagu.settings import Settings
 from tsunagu.web import errors, pages
 from tsunagu.web.access import guard
+from tsunagu.web.access_log import AccessLogMiddleware
 from tsunagu.web.context import AppContext
 from tsunagu.web.i18n import Translations
 from tsunagu.web.security import SecurityMiddleware
@@ -60,6 +62,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     app.state.ctx = ctx
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.cookie_secure)
+    app.add_middleware(AccessLogMiddleware)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=str(resources.files("tsunagu.web") / "static")), name="static")
     home = registry_api.municipalities().get(settings.municipality_code)
@@ -80,4 +83,11 @@ def app_from_environment() -> FastAPI:
     """Entry point for ``uvicorn --factory tsunagu.app:app_from_environment`` (used by ``tsunagu serve``)."""
     from tsunagu.settings import load_settings  # noqa: PLC0415
 
-    return create_app(load_settings())
+    settings = load_settings()
+    platform_log = logging.getLogger("tsunagu")
+    if not platform_log.handlers:  # one handler per worker process, on standard error
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        platform_log.addHandler(handler)
+        platform_log.setLevel(settings.log_level)
+    return create_app(settings)

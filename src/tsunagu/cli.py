@@ -40,6 +40,7 @@ def serve_app(settings_dir: Path, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         proxy_headers=True,
+        access_log=False,  # its request line includes query strings; AccessLogMiddleware logs without them
         limit_concurrency=LIMIT_CONCURRENCY,
         log_level="info",
         server_header=False,

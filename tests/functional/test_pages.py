@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
@@ -186,3 +187,16 @@ def test_login_page_keeps_only_a_local_next(client: TestClient) -> None:
     assert page.status_code == 200
     assert 'name="next" value="/"' in page.text
     assert "evil.example" not in page.text
+
+
+def test_the_access_log_never_contains_query_strings(
+    clerk: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    my_number = "621498320257"  # a valid, synthetic My Number (the python-stdnum example)
+    with caplog.at_level(logging.INFO, logger="tsunagu.access"):
+        clerk.get("/staff/residents", params={"q": my_number})
+        clerk.get("/api/v1/residents", params={"q": "サトウ"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "tsunagu.access"]
+    assert any('"GET /staff/residents" 200' in line for line in lines), lines
+    assert my_number not in caplog.text
+    assert "サトウ" not in caplog.text
