@@ -26,6 +26,9 @@ READ = [guard(Access.staff(Permission.REGISTRY_PERSON_READ))]
 WRITE = [guard(Access.staff(Permission.REGISTRY_PERSON_WRITE))]
 EXPORT = [guard(Access.staff(Permission.REGISTRY_DATA_EXPORT))]
 STATS = [guard(Access.staff(Permission.REGISTRY_STATS_READ))]
+# Setting a 支援措置 needs the clerk's role: the same permission that lets one see suppressed addresses.
+PROTECT = [guard(Access.staff(Permission.REGISTRY_SUPPRESSED_ADDRESS_READ))]
+MEASURE_REASONS = ("dv", "stalking", "abuse")
 TOP_STATS_SECONDS = 60.0
 FORMS = {"move": EventKind.MOVE_WITHIN, "move-out": EventKind.MOVE_OUT, "death": EventKind.DEATH}
 
@@ -118,6 +121,48 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
             events=events,
             done=done,
             municipalities=municipalities(),
+        )
+
+    @r.get("/residents/{person_id}/protect", dependencies=PROTECT)
+    async def protect_form(request: Request, person_id: int) -> Response:
+        return _protect_page(request, person_id, None, 200)
+
+    @r.post("/residents/{person_id}/protect", dependencies=PROTECT)
+    async def protect(request: Request, person_id: int) -> Response:
+        data = {k: str(v) for k, v in (await request.form()).items()}
+        ctx, reg = ctx_of(request), rctx(request)
+        try:
+            reason = data.get("reason", "")
+            if reason not in MEASURE_REASONS:
+                raise InvalidInput(
+                    "Choose the reason for the support measure.", ja="理由を選んでください。", field="reason"
+                )
+            with ctx.uow() as db:
+                records.set_support_measure(
+                    db,
+                    reg,
+                    person_id,
+                    reason,
+                    staff_principal(request).username,
+                    household=data.get("household") == "1",
+                )
+        except DomainError as exc:
+            return _protect_page(request, person_id, exc, 422)
+        return RedirectResponse(f"/staff/residents/{person_id}?done=protect", status_code=303)
+
+    def _protect_page(request: Request, person_id: int, error: DomainError | None, status: int) -> Response:
+        ctx, reg = ctx_of(request), rctx(request)
+        with ctx.uow() as db:
+            person = queries.get_resident(
+                db, reg.keys, staff_principal(request), person_id, reg.clock.today()
+            )
+        return render(
+            request,
+            "registry/protect.html",
+            status_code=status,
+            person=person,
+            reasons=MEASURE_REASONS,
+            **_form_context(request, reg, error),
         )
 
     @r.get("/residents/{person_id}/{form}", dependencies=WRITE)

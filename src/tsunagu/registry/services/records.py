@@ -360,13 +360,15 @@ def set_support_measure(
     *,
     household: bool = True,
 ) -> list[int]:
-    """支援措置: from today, the address of the person (and by default every household member) is suppressed."""
+    """支援措置: from today, the address of the person (and by default every household member) is suppressed.
+    Idempotent: people already under a measure are left as they are. Returns the people newly protected."""
     row = _person(db, person_id)
     people = [row]
     if household:
         people += list(
             db.scalars(select(Person).where(Person.household_id == row.household_id, Person.id != row.id))
         )
+    people = [p for p in people if not p.address_suppressed]
     for p in people:
         db.add(
             SupportMeasure(
