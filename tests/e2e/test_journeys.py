@@ -169,6 +169,22 @@ def test_clerk_finds_a_resident_and_records_a_move(
     shot(page, "history-after-move")
 
 
+def test_clerk_sets_a_support_measure_and_the_address_is_flagged(
+    page: Page, server: Server, viewport: str, axe_check: Check
+) -> None:
+    login(page, server, axe_check, no_shot)
+    rows = search_residents(page, server, axe_check, no_shot)
+    rows.nth(2 if viewport == "desktop" else 3).get_by_role("link").first.click()
+    page.get_by_role("link", name="支援措置を設定").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("支援措置の設定")
+    axe_check(page, "support measure form")
+    page.get_by_label("配偶者からの暴力（DV）").check()
+    page.get_by_role("button", name="設定する").click()
+    expect(page.get_by_role("status")).to_contain_text("支援措置を設定しました")
+    expect(page.get_by_role("note")).to_contain_text("支援措置")
+    axe_check(page, "resident detail under a support measure")
+
+
 def test_move_form_error_is_announced(page: Page, server: Server, axe_check: Check) -> None:
     login(page, server, axe_check, no_shot)
     rows = search_residents(page, server, axe_check, no_shot)
