@@ -151,16 +151,12 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
         return RedirectResponse(f"/staff/residents/{person_id}?done=protect", status_code=303)
 
     def _protect_page(request: Request, person_id: int, error: DomainError | None, status: int) -> Response:
-        ctx, reg = ctx_of(request), rctx(request)
-        with ctx.uow() as db:
-            person = queries.get_resident(
-                db, reg.keys, staff_principal(request), person_id, reg.clock.today()
-            )
+        reg = rctx(request)
         return render(
             request,
             "registry/protect.html",
             status_code=status,
-            person=person,
+            person=_person_view(request, reg, person_id),
             reasons=MEASURE_REASONS,
             **_form_context(request, reg, error),
         )
@@ -206,16 +202,12 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
         status: int,
     ) -> Response:
         kind = _kind(form)
-        ctx, reg = ctx_of(request), rctx(request)
-        with ctx.uow() as db:
-            person = queries.get_resident(
-                db, reg.keys, staff_principal(request), person_id, reg.clock.today()
-            )
+        reg = rctx(request)
         return render(
             request,
             "registry/event_form.html",
             status_code=status,
-            person=person,
+            person=_person_view(request, reg, person_id),
             form=form,
             kind=kind.value,
             data=data,
@@ -244,6 +236,11 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
         )
 
     return r
+
+
+def _person_view(request: Request, reg: records.RegistryContext, person_id: int) -> queries.ResidentView:
+    with ctx_of(request).uow() as db:
+        return queries.get_resident(db, reg.keys, staff_principal(request), person_id, reg.clock.today())
 
 
 def _other_municipalities(reg: records.RegistryContext) -> list[Municipality]:
