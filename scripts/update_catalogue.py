@@ -36,7 +36,9 @@ def main() -> None:
     args = parser.parse_args()
     with CATALOGUE.open("rb") as fh:
         catalogue = read_po(fh, locale="en")
+    created, revised = catalogue.creation_date, catalogue.revision_date
     catalogue.update(extracted(), no_fuzzy_matching=True)
+    catalogue.creation_date, catalogue.revision_date = created, revised  # stable output: no churn
     out = io.BytesIO()
     write_po(out, catalogue, width=120, sort_output=True, omit_header=False, ignore_obsolete=True)
     new = out.getvalue()
