@@ -110,6 +110,29 @@ def test_post_a_move_with_a_bearer_token(
     assert current["relationship"] == "head"  # moving alone starts a new household
 
 
+def test_a_retry_with_the_same_idempotency_key_records_nothing_new(
+    client: TestClient,
+    clerk_api: dict[str, str],
+    pick_resident: Callable[..., int],
+    event_count: Callable[[], int],
+) -> None:
+    pid = pick_resident()
+    body = {"kind": "move_within", "effective_date": TODAY, "town": "辻堂一丁目", "block": "5番5号"}
+    headers = {**clerk_api, "Idempotency-Key": "0b4f4c1e-2a9b-4c8e-9f5e-0d6a3b1c2d4e"}
+    first = client.post(f"/api/v1/residents/{pid}/events", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    after_first = event_count()
+    retry = client.post(f"/api/v1/residents/{pid}/events", json=body, headers=headers)
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    assert event_count() == after_first
+    fresh = client.post(
+        f"/api/v1/residents/{pid}/events", json=body, headers=clerk_api
+    )  # no key: a new filing
+    assert fresh.status_code == 201
+    assert event_count() == after_first + 1
+
+
 def test_death_twice_is_a_409_and_writes_nothing(
     client: TestClient,
     clerk_api: dict[str, str],

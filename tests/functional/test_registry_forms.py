@@ -290,3 +290,26 @@ def test_form_errors_are_in_english_for_english_readers(
     assert response.status_code == 422
     assert "block is required" in response.text
     assert "番地・号を入力してください" not in response.text
+
+
+def test_sending_the_same_form_twice_records_it_once(
+    clerk: TestClient,
+    csrf: Callable[[TestClient], str],
+    pick_resident: Callable[..., int],
+    clerk_api: dict[str, str],
+) -> None:
+    pid = pick_resident()
+    form = clerk.get(f"/staff/residents/{pid}/move").text
+    match = re.search(r'name="filing_id" value="([0-9a-f-]{36})"', form)
+    assert match, "the form carries a filing id"
+    data = {"csrf_token": csrf(clerk), "filing_id": match.group(1), "effective_date": TODAY}
+    data |= {"town": TOWN, "block": "9番9号"}
+    before = len(events_of(clerk, pid, clerk_api))
+    first = clerk.post(f"/staff/residents/{pid}/move", data=data, follow_redirects=False)
+    again = clerk.post(
+        f"/staff/residents/{pid}/move", data=data, follow_redirects=False
+    )  # back button, resend
+    assert (first.status_code, again.status_code) == (303, 303)
+    assert len(events_of(clerk, pid, clerk_api)) == before + 1
+    other = clerk.get(f"/staff/residents/{pid}/move").text
+    assert match.group(1) not in other  # every form shown gets a new filing id

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 
@@ -144,10 +144,24 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
         status_code=201,
         dependencies=[guard(Access.staff(P.REGISTRY_PERSON_WRITE))],
     )
-    async def post_event(request: Request, person_id: int, body: NewEvent) -> Recorded:
+    async def post_event(
+        request: Request,
+        person_id: int,
+        body: NewEvent,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                description="A UUID; a retry with the same key records nothing new and returns the same ids."
+            ),
+        ] = None,
+    ) -> Recorded:
         """Record 転居, 転出 or 死亡. Invalid or out-of-order events are refused and nothing is written."""
         ctx, reg = ctx_of(request), rctx(request)
-        filing = records.Filing(recorded_by=staff_principal(request).username, reason=body.reason)
+        filing = records.Filing(
+            recorded_by=staff_principal(request).username,
+            reason=body.reason,
+            filing_id=records.filing_key(idempotency_key),
+        )
         with ctx.uow() as db:
             if body.kind == "move_within":
                 address = records.NewAddress(body.town or "", body.block or "", body.building)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -77,7 +78,10 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
             address = records.NewAddress(
                 data.get("town", ""), data.get("block", ""), data.get("building", "")
             )
-            filing = records.Filing(recorded_by=staff_principal(request).username)
+            filing = records.Filing(
+                recorded_by=staff_principal(request).username,
+                filing_id=records.filing_key(data.get("filing_id")),
+            )
             with ctx.uow() as db:
                 pid = records.start_record(
                     db,
@@ -173,7 +177,11 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
         try:
             kind = _kind(form)
             when = parse_date(data.get("effective_date", ""), "effective_date")
-            filing = records.Filing(recorded_by=me.username, reason=data.get("reason", ""))
+            filing = records.Filing(
+                recorded_by=me.username,
+                reason=data.get("reason", ""),
+                filing_id=records.filing_key(data.get("filing_id")),
+            )
             whole = data.get("whole_household") == "1"
             with ctx.uow() as db:
                 if kind is EventKind.MOVE_WITHIN:
@@ -258,6 +266,7 @@ def _form_context(
         "error_field": error.field if error else None,
         "today": reg.clock.today().isoformat(),
         "towns": [t.town for t in demo_towns() if t.lg_code == reg.municipality_code],
+        "filing_id": str(uuid.uuid4()),  # one per form shown: sending the form twice records it once
     }
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -48,6 +50,7 @@ IMPORT_COLUMNS = (
 EXPORT_COLUMNS = ("resident_code", *IMPORT_COLUMNS[:-1], "status", "address_suppressed")
 REQUIRED = set(IMPORT_COLUMNS) - {"building", "from_lg_code", "my_number"}
 MAX_ERRORS = 50
+IMPORT_NAMESPACE = uuid.UUID("6f1d3c52-7a0e-4f0e-9d55-2b8f4f0c9a11")  # filing ids of CSV rows
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,11 @@ def import_csv(
     for line, row in enumerate(rows, start=2):
         try:
             with db.begin_nested():
-                _import_row(db, ctx, row, households, filing)
+                # One filing per row, derived from the file and the line: stable if the same file is replayed.
+                row_filing = dataclasses.replace(
+                    filing, filing_id=str(uuid.uuid5(IMPORT_NAMESPACE, f"{digest}:{line}"))
+                )
+                _import_row(db, ctx, row, households, row_filing)
             count += 1
         except DomainError as exc:
             errors.append(f"line {line}: {exc.detail}")

@@ -103,6 +103,27 @@ def _new_resident_code(db: Session) -> str:
             return code
 
 
+def already_filed(db: Session, filing: Filing) -> list[int]:
+    """The people a filing has already moved. Recording the same filing again (a form sent twice, an API call
+    retried with the same Idempotency-Key) returns them and writes nothing."""
+    return list(
+        db.scalars(
+            select(PersonEvent.person_id)
+            .where(PersonEvent.filing_id == filing.filing_id)
+            .distinct()
+            .order_by(PersonEvent.person_id)
+        )
+    )
+
+
+def filing_key(text: str | None) -> str:
+    """A client-supplied filing id (hidden form field or Idempotency-Key): a UUID, or a fresh one."""
+    try:
+        return str(uuid.UUID(text or ""))
+    except ValueError:
+        return str(uuid.uuid4())
+
+
 def _append(db: Session, ctx: RegistryContext, person_id: int, event: Event, filing: Filing) -> None:
     db.add(
         PersonEvent(
@@ -130,6 +151,8 @@ def start_record(
     from_lg_code: str | None = None,
 ) -> int:
     """出生 or 転入: create the record (and a household if needed) and append the first event."""
+    if done := already_filed(db, filing):
+        return done[0]
     today = ctx.clock.today()
     p = _clean_person(person, today)
     a = clean_address(address)
@@ -270,6 +293,8 @@ def record_move_within(
     whole_household: bool = False,
 ) -> list[int]:
     """転居: a new address inside this municipality. A person moving alone starts a new household."""
+    if done := already_filed(db, filing):
+        return done
     _not_after(effective_date, ctx.clock.today(), "move")
     a = clean_address(address)
     row = _person(db, person_id)
@@ -302,6 +327,8 @@ def record_move_out(
     whole_household: bool = False,
 ) -> list[int]:
     """転出: the person (or household) leaves for another municipality."""
+    if done := already_filed(db, filing):
+        return done
     _not_after(effective_date, ctx.clock.today() + dt.timedelta(days=MOVE_OUT_NOTICE_DAYS), "move-out")
     destination = known_municipality(to_lg_code)
     if destination.lg_code == ctx.municipality_code:
@@ -322,6 +349,8 @@ def record_death(
     db: Session, ctx: RegistryContext, person_id: int, effective_date: dt.date, filing: Filing
 ) -> None:
     """死亡."""
+    if already_filed(db, filing):
+        return
     _not_after(effective_date, ctx.clock.today(), "death")
     _apply(db, ctx, _person(db, person_id), Event(EventKind.DEATH, effective_date), filing)
 
