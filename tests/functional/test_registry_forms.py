@@ -288,7 +288,7 @@ def test_form_errors_are_in_english_for_english_readers(
         f"/staff/residents/{pid}/move", data=data, headers={"Accept-Language": "en"}, follow_redirects=False
     )
     assert response.status_code == 422
-    assert "block is required" in response.text
+    assert "Block and number is required" in response.text
     assert "番地・号を入力してください" not in response.text
 
 

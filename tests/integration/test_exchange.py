@@ -160,7 +160,7 @@ def test_importing_the_same_file_twice_imports_nothing_the_second_time(
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        pytest.param({"birth_date": "1990-02-30"}, "birth_date", id="impossible-date"),
+        pytest.param({"birth_date": "1990-02-30"}, "Date of birth must be a date", id="impossible-date"),
         pytest.param({"birth_date": "2099-01-01"}, "future", id="future-birth"),
         pytest.param({"given_name_kana": "Megumi"}, "katakana", id="kana-in-latin-letters"),
         pytest.param({"from_lg_code": "142051"}, "another municipality", id="move-in-from-here"),

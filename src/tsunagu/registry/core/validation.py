@@ -31,6 +31,29 @@ FIELD_LABELS_JA = {
 }
 
 
+FIELD_LABELS_EN = {
+    "family_name": "Family name",
+    "given_name": "Given name",
+    "family_name_kana": "Family name (katakana)",
+    "given_name_kana": "Given name (katakana)",
+    "birth_date": "Date of birth",
+    "sex": "Sex",
+    "town": "Town",
+    "block": "Block and number",
+    "building": "Building",
+    "effective_date": "Date",
+    "to_lg_code": "Destination",
+    "from_lg_code": "Previous municipality",
+    "lg_code": "Local-government code",
+    "reason": "Reason",
+    "relationship": "Relationship",
+}
+
+
+def label_en(field: str) -> str:
+    return FIELD_LABELS_EN.get(field, field)
+
+
 def label_ja(field: str) -> str:
     return FIELD_LABELS_JA.get(field, field)
 
@@ -39,16 +62,18 @@ def clean_text(value: str, field: str, *, max_len: int, required: bool = True) -
     """NFC-normalise, trim, reject control characters and over-long values."""
     text = unicodedata.normalize("NFC", value or "").strip()
     if required and not text:
-        raise InvalidInput(f"{field} is required.", ja=f"{label_ja(field)}を入力してください。", field=field)
+        raise InvalidInput(
+            f"{label_en(field)} is required.", ja=f"{label_ja(field)}を入力してください。", field=field
+        )
     if len(text) > max_len:
         raise InvalidInput(
-            f"{field} must be at most {max_len} characters.",
+            f"{label_en(field)} must be at most {max_len} characters.",
             ja=f"{label_ja(field)}は{max_len}文字以内で入力してください。",
             field=field,
         )
     if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in text):
         raise InvalidInput(
-            f"{field} contains control characters.",
+            f"{label_en(field)} contains control characters.",
             ja=f"{label_ja(field)}に使えない文字が含まれています。",
             field=field,
         )
@@ -70,7 +95,7 @@ def clean_kana(value: str, field: str) -> str:
     text = clean_text(to_katakana(value), field, max_len=MAX_KANA)
     if not KANA_RE.match(text):
         raise InvalidInput(
-            f"{field} must be written in katakana (カタカナ).",
+            f"{label_en(field)} must be written in katakana (カタカナ).",
             ja=f"{label_ja(field)}はカタカナで入力してください。",
             field=field,
         )
@@ -96,7 +121,7 @@ def parse_date(value: str, field: str) -> dt.date:
         return dt.date.fromisoformat(value.strip())
     except (ValueError, AttributeError):
         raise InvalidInput(
-            f"{field} must be a date written as YYYY-MM-DD.",
+            f"{label_en(field)} must be a date written as YYYY-MM-DD.",
             ja=f"{label_ja(field)}を年-月-日（例: 2026-04-01）で入力してください。",
             field=field,
         ) from None
