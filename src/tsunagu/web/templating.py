@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from tsunagu.kernel.wareki import to_wareki
 from tsunagu.web.access import current_principal
 from tsunagu.web.context import ctx_of
 from tsunagu.web.i18n import negotiate
@@ -17,13 +18,15 @@ from tsunagu.web.security import csrf_token
 
 def make_environment(extra_dirs: list[str] | None = None) -> Environment:
     base = str(resources.files("tsunagu.web") / "templates")
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader([base, *(extra_dirs or [])]),
         autoescape=select_autoescape(default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["wareki"] = to_wareki
+    return env
 
 
 def language(request: Request) -> str:
