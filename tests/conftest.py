@@ -44,7 +44,7 @@ REQUIRE_POSTGRES_ENV = "TSUNAGU_REQUIRE_POSTGRES"
 TEST_SECRET = base64.b64encode(bytes(range(32))).decode()
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=JST)
 SQLITE_FILE = "tsunagu.db"
-APPEND_ONLY_TABLES = ("registry_events",)  # UPDATE and DELETE refused by triggers (migration 0001)
+APPEND_ONLY_TABLES = ("registry_events", "audit_entries")  # UPDATE and DELETE refused by triggers
 
 
 def make_settings(data_dir: Path, database_url: str | None = None) -> Settings:

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.staticfiles import StaticFiles
 
 from tsunagu import __version__
+from tsunagu.audit import pages as audit_pages
 from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.identity import pages as identity_pages
 from tsunagu.kernel.access import Access
@@ -69,6 +70,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     ctx.extras["site_name"] = home.name if home else settings.municipality_code
     app.include_router(pages.router(registry_pages.top_context(registry_ctx)))
     app.include_router(identity_pages.router())
+    app.include_router(audit_pages.router())
     app.include_router(registry_pages.router(registry_ctx))
     app.include_router(registry_http.router(registry_ctx))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tsunagu.audit import models as _audit  # noqa: F401
 from tsunagu.db import meta as _meta  # noqa: F401
 from tsunagu.db.base import Base
 from tsunagu.identity import models as _identity  # noqa: F401

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tsunagu.audit import api as audit
 from tsunagu.identity.core.roles import Role, permissions_for
 from tsunagu.identity.models import ApiToken, StaffSession, StaffUser
 from tsunagu.kernel.access import Principal
@@ -62,9 +63,11 @@ def authenticate(db: Session, username: str, password: str, clock: Clock) -> Sta
     if user is None or not user.active:
         with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
+        _failed(db, username, "unknown_user")
         raise NotAuthenticated("The username or password is not correct.")
     locked_until = user.locked_until
     if locked_until is not None and locked_until.replace(tzinfo=locked_until.tzinfo or dt.UTC) > now:
+        _failed(db, username, "locked")
         raise NotAuthenticated("This account is locked after repeated failures. Try again later.")
     try:
         _hasher.verify(user.password_hash, password)
@@ -73,12 +76,20 @@ def authenticate(db: Session, username: str, password: str, clock: Clock) -> Sta
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
             user.failed_logins = 0
+            _failed(db, username, "wrong_password", locked=True)
+        else:
+            _failed(db, username, "wrong_password")
         raise NotAuthenticated("The username or password is not correct.") from None
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    audit.record(db, user.username, audit.AuditAction.STAFF_LOGIN_SUCCEEDED)
     return user
+
+
+def _failed(db: Session, username: str, why: str, *, locked: bool = False) -> None:
+    audit.record(db, username, audit.AuditAction.STAFF_LOGIN_FAILED, why=why, locked=locked)
 
 
 def open_session(db: Session, user: StaffUser, clock: Clock, minutes: int) -> str:
@@ -116,8 +127,10 @@ def resolve_session(db: Session, raw: str, clock: Clock, minutes: int) -> Princi
 
 def close_session(db: Session, raw: str) -> None:
     row = db.get(StaffSession, token_hash(raw))
-    if row is not None:
+    if row is not None and not row.revoked:
         row.revoked = True
+        user = db.get(StaffUser, row.staff_id)
+        audit.record(db, user.username if user else "-", audit.AuditAction.STAFF_LOGOUT)
 
 
 def create_api_token(db: Session, username: str, label: str, clock: Clock) -> str:

@@ -13,6 +13,7 @@ class Permission(StrEnum):
     REGISTRY_DATA_EXPORT = "registry:data:export"
     REGISTRY_DATA_IMPORT = "registry:data:import"
     REGISTRY_STATS_READ = "registry:stats:read"
+    AUDIT_LOG_READ = "audit:log:read"
 
 
 @dataclass(frozen=True)

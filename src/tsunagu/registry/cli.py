@@ -64,7 +64,7 @@ def build() -> typer.Typer:
         with domain_errors(as_json), unit_of_work(factory) as db:
             me = operator(*ALL)
             person = queries.get_resident(db, reg.keys, me, person_id, reg.clock.today())
-            events = queries.history(db, me, person_id)
+            events = queries.history(db, me, person_id, audited=False)
         data = {"resident": dataclasses.asdict(person), "events": [dataclasses.asdict(e) for e in events]}
         lines = [
             f"{person.family_name} {person.given_name} ({person.family_name_kana} {person.given_name_kana})",

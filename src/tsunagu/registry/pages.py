@@ -116,7 +116,7 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
         with ctx.uow() as db:
             person = queries.get_resident(db, reg.keys, me, person_id, reg.clock.today())
             members = queries.household_members(db, me, person.household_id, reg.clock.today())
-            events = queries.history(db, me, person_id)
+            events = queries.history(db, me, person_id, audited=False)
         return render(
             request,
             "registry/person.html",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib import resources
 from typing import Any
 
@@ -9,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from tsunagu.kernel.clock import JST
 from tsunagu.kernel.wareki import to_wareki
 from tsunagu.web.access import current_principal
 from tsunagu.web.context import ctx_of
@@ -26,7 +28,14 @@ def make_environment(extra_dirs: list[str] | None = None) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["wareki"] = to_wareki
+    env.filters["jst"] = jst
     return env
+
+
+def jst(value: dt.datetime) -> str:
+    """A stored instant (aware, or naive UTC as SQLite returns it) in Japan Standard Time."""
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def language(request: Request) -> str:

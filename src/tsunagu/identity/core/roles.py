@@ -14,6 +14,7 @@ class Role(StrEnum):
     REGISTRY_CLERK = "registry_clerk"  # 住民記録担当: records movements, handles 支援措置
     COUNTER_STAFF = "counter_staff"  # 窓口担当: looks residents up, cannot see suppressed addresses
     STATISTICIAN = "statistician"  # 統計担当: aggregate figures only
+    AUDITOR = "auditor"  # 監査担当: reads the audit trail, sees no resident data
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -29,6 +30,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.COUNTER_STAFF: frozenset({P.REGISTRY_PERSON_READ, P.REGISTRY_STATS_READ}),
     Role.STATISTICIAN: frozenset({P.REGISTRY_STATS_READ}),
+    Role.AUDITOR: frozenset({P.AUDIT_LOG_READ}),
 }
 
 

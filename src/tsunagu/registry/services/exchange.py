@@ -14,6 +14,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tsunagu.audit import api as audit
 from tsunagu.kernel.access import Permission, Principal
 from tsunagu.kernel.errors import DomainError, InvalidInput
 from tsunagu.registry.core.types import EventKind, Relationship, Sex, Status
@@ -122,6 +123,7 @@ def import_csv(
     db.add(
         RegistryImport(sha256=digest, imported_by=viewer.username, imported_at=ctx.clock.now(), persons=count)
     )
+    audit.record(db, viewer.username, audit.AuditAction.RESIDENTS_IMPORTED, persons=count, sha256=digest)
     return ImportResult(count, len(households), already_imported=False, sha256=digest)
 
 
@@ -202,6 +204,9 @@ def export_csv(
         n += 1
         if progress:
             progress(1)
+    audit.record(
+        db, viewer.username, audit.AuditAction.RESIDENTS_EXPORTED, rows=n, include_former=include_former
+    )
     return n
 
 

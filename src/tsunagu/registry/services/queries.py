@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from tsunagu.audit import api as audit
 from tsunagu.kernel.access import Permission, Principal
 from tsunagu.kernel.errors import Forbidden, InvalidIdentifier, NotFound
 from tsunagu.kernel.identifiers import is_valid_my_number, mask_my_number, normalize_digits
@@ -136,13 +137,17 @@ def search(
         digits = normalize_digits(q)
     except InvalidIdentifier:
         digits = ""
+    by = "name"
     if len(digits) == 12 and is_valid_my_number(digits):
+        by = "my_number"
         stmt = stmt.where(Person.my_number_index == keys.index.digest(digits.encode()))
     elif len(digits) == 11:
+        by = "resident_code"
         stmt = stmt.where(Person.resident_code == digits)
     else:
         parts = q.replace("\u3000", " ").split()
         family, given = parts[0], (parts[1] if len(parts) > 1 else "")
+        by = "kana" if is_kana(family) else "name"
         if is_kana(family):  # a reading: walk the kana index in order (fast even for common names)
             stmt = stmt.where(_prefix(Person.family_name_kana, to_katakana(family)))
             if given:
@@ -161,6 +166,7 @@ def search(
         stmt = stmt.where(Person.status == Status.RESIDENT.value)
     rows = list(db.scalars(stmt.order_by(*order).limit(limit)))
     hidden = suppressed_households(db, {r.household_id for r in rows})
+    audit.record(db, viewer.username, audit.AuditAction.RESIDENTS_SEARCHED, by=by, results=len(rows))
     return [
         present(r, viewer, today, suppressed=r.address_suppressed or r.household_id in hidden) for r in rows
     ]
@@ -187,6 +193,7 @@ def get_resident(
     row = db.get(Person, person_id)
     if row is None:
         raise NotFound(f"No resident with id {person_id}.")
+    audit.record(db, viewer.username, audit.AuditAction.RESIDENT_VIEWED, f"person:{person_id}")
     return present(row, viewer, today, suppressed=_hidden(db, row), keys=keys)
 
 
@@ -205,12 +212,17 @@ def household_members(
     return [present(r, viewer, today, suppressed=hidden or r.address_suppressed) for r in rows]
 
 
-def history(db: Session, viewer: Principal, person_id: int) -> list[EventView]:
-    """The person's 異動履歴, oldest first; addresses inside events are withheld as in :func:`present`."""
+def history(db: Session, viewer: Principal, person_id: int, *, audited: bool = True) -> list[EventView]:
+    """The person's 異動履歴, oldest first; addresses inside events are withheld as in :func:`present`.
+    ``audited=False`` when the same request already recorded the view (through :func:`get_resident`)."""
     require(viewer, Permission.REGISTRY_PERSON_READ)
     row = db.get(Person, person_id)
     if row is None:
         raise NotFound(f"No resident with id {person_id}.")
+    if audited:
+        audit.record(
+            db, viewer.username, audit.AuditAction.RESIDENT_VIEWED, f"person:{person_id}", part="history"
+        )
     show = may_see_address(viewer, _hidden(db, row))
     out = []
     for ev in db.scalars(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tsunagu.audit import api as audit
 from tsunagu.kernel.clock import Clock
 from tsunagu.kernel.errors import Conflict, EventOutOfOrder, InvalidInput, NotFound
 from tsunagu.kernel.identifiers import IdentifierKind, check_my_number
@@ -124,6 +125,22 @@ def filing_key(text: str | None) -> str:
         return str(uuid.uuid4())
 
 
+def _recorded(
+    db: Session, person_id: int, kind: EventKind, people: list[int], filing: Filing, **detail: object
+) -> list[int]:
+    audit.record(
+        db,
+        filing.recorded_by,
+        audit.AuditAction.EVENT_RECORDED,
+        f"person:{person_id}",
+        kind=kind.value,
+        persons=people,
+        filing=filing.filing_id,
+        **detail,
+    )
+    return people
+
+
 def _append(db: Session, ctx: RegistryContext, person_id: int, event: Event, filing: Filing) -> None:
     db.add(
         PersonEvent(
@@ -220,6 +237,9 @@ def start_record(
     db.add(row)
     db.flush()
     _append(db, ctx, row.id, event, filing)
+    audit.record(
+        db, filing.recorded_by, audit.AuditAction.RESIDENT_REGISTERED, f"person:{row.id}", kind=kind.value
+    )
     return row.id
 
 
@@ -313,7 +333,7 @@ def record_move_within(
         changes |= {"household_id": household.id, "relationship": Relationship.HEAD.value}
     for member in movers:
         _apply(db, ctx, member, Event(EventKind.MOVE_WITHIN, effective_date, changes), filing)
-    return [m.id for m in movers]
+    return _recorded(db, person_id, EventKind.MOVE_WITHIN, [m.id for m in movers], filing)
 
 
 def record_move_out(
@@ -342,7 +362,7 @@ def record_move_out(
     for member in movers:
         event = Event(EventKind.MOVE_OUT, effective_date, {}, {"to_lg_code": destination.lg_code})
         _apply(db, ctx, member, event, filing)
-    return [m.id for m in movers]
+    return _recorded(db, person_id, EventKind.MOVE_OUT, [m.id for m in movers], filing)
 
 
 def record_death(
@@ -353,6 +373,7 @@ def record_death(
         return
     _not_after(effective_date, ctx.clock.today(), "death")
     _apply(db, ctx, _person(db, person_id), Event(EventKind.DEATH, effective_date), filing)
+    _recorded(db, person_id, EventKind.DEATH, [person_id], filing)
 
 
 def record_correction(
@@ -378,6 +399,7 @@ def record_correction(
         birth = parse_date(str(cleaned["birth_date"]), "birth_date")
         cleaned["birth_date"] = check_birth_date(birth, ctx.clock.today()).isoformat()
     _apply(db, ctx, _person(db, person_id), Event(EventKind.CORRECTION, ctx.clock.today(), cleaned), filing)
+    _recorded(db, person_id, EventKind.CORRECTION, [person_id], filing, fields=sorted(cleaned))
 
 
 def set_support_measure(
@@ -410,6 +432,15 @@ def set_support_measure(
             )
         )
         p.address_suppressed = True
+    if people:
+        audit.record(
+            db,
+            recorded_by,
+            audit.AuditAction.SUPPORT_MEASURE_SET,
+            f"person:{person_id}",
+            persons=[p.id for p in people],
+            reason=reason,
+        )
     return [p.id for p in people]
 
 

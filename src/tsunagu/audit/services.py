@@ -1,0 +1,57 @@
+"""Writing and reading the audit trail. Writes join the caller's transaction (an action and its record commit
+together); reads need ``audit:log:read``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tsunagu.audit.actions import AuditAction
+from tsunagu.audit.models import AuditEntry
+from tsunagu.kernel.access import Permission, Principal
+from tsunagu.kernel.errors import Forbidden
+
+MAX_PAGE = 200
+
+
+def record(db: Session, actor: str, action: AuditAction, subject: str = "", **detail: Any) -> None:
+    """Add an entry to the caller's transaction. ``detail`` holds counts and kinds, never personal data."""
+    db.add(
+        AuditEntry(
+            at=dt.datetime.now(dt.UTC),
+            actor=(actor or "-")[:64],
+            action=action.value,
+            subject=subject[:64],
+            detail=detail,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class EntryView:
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+
+
+def entries(
+    db: Session, viewer: Principal, *, actor: str = "", subject: str = "", limit: int = 100
+) -> list[EntryView]:
+    """Newest first, optionally for one actor or one subject (``person:123``)."""
+    if not viewer.can(Permission.AUDIT_LOG_READ):
+        raise Forbidden(f"This needs the permission {Permission.AUDIT_LOG_READ}.")
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, MAX_PAGE)))
+    if actor:
+        stmt = stmt.where(AuditEntry.actor == actor)
+    if subject:
+        stmt = stmt.where(AuditEntry.subject == subject)
+    return [
+        EntryView(e.id, e.at, e.actor, e.action, e.subject, dict(e.detail or {})) for e in db.scalars(stmt)
+    ]
