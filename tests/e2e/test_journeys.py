@@ -244,3 +244,21 @@ def test_axe_check_catches_a_planted_violation(page: Page, server: Server, axe_c
     page.evaluate("document.querySelector('main').append(document.createElement('input'))")
     with pytest.raises(AssertionError, match=r"critical: label"):
         axe_check(page, "planted violation")
+
+
+def test_auditor_reads_the_trail_of_a_clerks_work(page: Page, server: Server, axe_check: Check) -> None:
+    login(page, server, axe_check, no_shot)  # the clerk's login is itself an entry
+    page.get_by_role("button", name="ログアウト").click()
+    page.goto(server.at("/staff/login"))
+    page.get_by_label("ユーザー名").fill("auditor")
+    page.get_by_label("パスワード").fill("demo-auditor-pass")
+    page.get_by_role("button", name="ログイン").click()
+    expect(page.get_by_role("navigation", name="職員メニュー")).not_to_contain_text("住民検索")
+    page.get_by_role("navigation", name="職員メニュー").get_by_role("link", name="操作記録").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("操作記録")
+    expect(page.locator("table")).to_contain_text("identity:session:login")
+    axe_check(page, "audit trail")
+    page.get_by_label("職員（ユーザー名）").fill(CLERK[0])
+    page.get_by_role("button", name="絞り込む").click()
+    expect(page.locator("tbody tr").first).to_contain_text(CLERK[0])
+    axe_check(page, "audit trail filtered")
