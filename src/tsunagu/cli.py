@@ -23,7 +23,7 @@ LIMIT_CONCURRENCY = 64  # per worker: beyond this, answer 503 at once instead of
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def serve_app(settings_dir: Path, host: str, port: int, workers: int) -> None:
+def serve_app(settings_dir: Path, host: str, port: int, workers: int, environment: str | None = None) -> None:
     import uvicorn  # noqa: PLC0415 - only needed when serving
 
     if host not in LOOPBACK and settings_for(settings_dir).cookie_secure:
@@ -33,6 +33,8 @@ def serve_app(settings_dir: Path, host: str, port: int, workers: int) -> None:
         )
 
     os.environ["TSUNAGU_DATA_DIR"] = str(settings_dir.resolve())
+    if environment:  # the demo's server says on every page that its residents are synthetic
+        os.environ["TSUNAGU_ENVIRONMENT"] = environment
     uvicorn.run(
         "tsunagu.app:app_from_environment",
         factory=True,
@@ -113,7 +115,7 @@ def build() -> typer.Typer:
         )
         if not no_serve:
             err.print(f"serving on {url} (Ctrl+C to stop)")
-            serve_app(data_dir, host, port, 1)
+            serve_app(data_dir, host, port, 1, environment="demo")
 
     @app.command()
     def serve(

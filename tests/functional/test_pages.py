@@ -9,6 +9,9 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
+from tsunagu.app import create_app
+from tsunagu.settings import Settings
+
 HEADING_JA = "行政手続を、デジタルでつなぐ。"
 HEADING_EN = "Connecting public services, digitally."
 STAFF_PAGES = (
@@ -200,3 +203,14 @@ def test_the_access_log_never_contains_query_strings(
     assert any('"GET /staff/residents" 200' in line for line in lines), lines
     assert my_number not in caplog.text
     assert "サトウ" not in caplog.text
+
+
+def test_the_demo_notice_shows_only_outside_production(client: TestClient, web_settings: Settings) -> None:
+    assert "架空のデモデータ" in client.get("/").text  # the test environment is not production
+    production = create_app(web_settings.model_copy(update={"environment": "production"}))
+    try:
+        page = TestClient(production, base_url="https://testserver").get("/")
+        assert page.status_code == 200
+        assert "架空のデモデータ" not in page.text
+    finally:
+        production.state.ctx.engine.dispose()

@@ -31,9 +31,6 @@ class Access:
     def staff(cls, permission: Permission | None = None) -> Access:
         return cls("staff", permission)
 
-    def describe(self) -> str:
-        return self.kind if self.permission is None else f"{self.kind}:{self.permission}"
-
 
 @dataclass(frozen=True)
 class Principal:

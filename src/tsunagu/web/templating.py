@@ -63,6 +63,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         path=request.url.path,
         query=request.url.query,
         site_name=ctx.extras.get("site_name", ""),
+        environment=ctx.settings.environment,
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -82,7 +82,6 @@ class SeedReport:
     former: int = 0
     events: int = 0
     suppressed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def resident_code(serial: int) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable, Iterator
@@ -226,7 +225,3 @@ def _export_rows(db: Session, include_former: bool) -> Iterator[tuple[Person, Pe
             firsts[ev.person_id] = ev
         for p in batch:
             yield p, firsts.get(p.id)
-
-
-def today_of(ctx: RegistryContext) -> dt.date:
-    return ctx.clock.today()
