@@ -273,3 +273,70 @@ def test_search_query_is_validated(client: TestClient, clerk_api: dict[str, str]
 
 def test_unknown_municipality_is_422(client: TestClient) -> None:
     assert_problem(client.get("/api/v1/municipalities/999999"), 422, "invalid-identifier")
+
+
+NEW_RESIDENT = {
+    "kind": "move_in",
+    "family_name": "山田",
+    "given_name": "花子",
+    "family_name_kana": "やまだ",
+    "given_name_kana": "ハナコ",
+    "birth_date": "1990-04-01",
+    "sex": "female",
+    "town": "辻堂一丁目",
+    "block": "6番6号",
+    "effective_date": "2026-11-01",
+    "from_lg_code": "131016",
+}
+
+
+def test_register_a_move_in_then_a_birth_into_the_same_household(
+    client: TestClient, clerk_api: dict[str, str], event_count: Callable[[], int]
+) -> None:
+    created = client.post("/api/v1/residents", json=NEW_RESIDENT, headers=clerk_api)
+    assert created.status_code == 201, created.text
+    mother = client.get(f"/api/v1/residents/{created.json()['person_id']}", headers=clerk_api).json()
+    assert (mother["family_name_kana"], mother["relationship"]) == ("ヤマダ", "head")
+    assert "my_number" not in mother
+    child = {
+        **NEW_RESIDENT,
+        "kind": "birth",
+        "given_name": "桜",
+        "given_name_kana": "サクラ",
+        "birth_date": "2026-11-20",
+        "household_id": mother["household_id"],
+        "relationship": "child",
+        "effective_date": None,
+        "from_lg_code": None,
+    }
+    born = client.post("/api/v1/residents", json=child, headers=clerk_api)
+    assert born.status_code == 201, born.text
+    household = client.get(f"/api/v1/households/{mother['household_id']}", headers=clerk_api).json()["items"]
+    assert [(m["given_name"], m["relationship"]) for m in household] == [("花子", "head"), ("桜", "child")]
+    before = event_count()
+    bad = client.post("/api/v1/residents", json={**NEW_RESIDENT, "from_lg_code": "999997"}, headers=clerk_api)
+    assert_problem(bad, 422, "invalid-input")
+    future = client.post("/api/v1/residents", json={**child, "birth_date": "2027-01-01"}, headers=clerk_api)
+    assert_problem(future, 422, "invalid-input")
+    assert event_count() == before
+
+
+def test_registering_needs_the_write_permission_and_is_idempotent(
+    client: TestClient,
+    clerk_api: dict[str, str],
+    api_token: Callable[[str], dict[str, str]],
+    event_count: Callable[[], int],
+) -> None:
+    refused = client.post("/api/v1/residents", json=NEW_RESIDENT, headers=api_token("counter"))
+    assert_problem(refused, 403, "forbidden")
+    headers = {**clerk_api, "Idempotency-Key": "5d0c3b1a-6e7f-4a8b-9c0d-1e2f3a4b5c6d"}
+    first = client.post("/api/v1/residents", json=NEW_RESIDENT, headers=headers)
+    after = event_count()
+    again = client.post("/api/v1/residents", json=NEW_RESIDENT, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert event_count() == after
+
+
+def test_an_unknown_household_is_a_404(client: TestClient, clerk_api: dict[str, str]) -> None:
+    assert_problem(client.get("/api/v1/households/999999", headers=clerk_api), 404, "not-found")

@@ -214,6 +214,9 @@ def _scan(
         assert got["address_suppressed"] is True
         events = get(f"/api/v1/residents/{person.id}/events", strict=True).json()["items"]
         assert events, f"person {person.id} has no history to scan"
+        if person.status == "resident":
+            members = get(f"/api/v1/households/{got['household_id']}", strict=True).json()["items"]
+            assert person.id in {m["id"] for m in members}
         if not api_only:
             detail = get(f"/staff/residents/{person.id}", strict=True)
             assert ("支援措置: 住所非表示" in detail.text) is withheld
@@ -253,6 +256,7 @@ def test_statistician_token_sees_no_person_at_all(
             f"/api/v1/residents/{person.id}",
             f"/api/v1/residents/{person.id}/events",
             f"/api/v1/residents?q={person.resident_code}",
+            "/api/v1/households/1",
         )
     ]
     assert {r.status_code for _, r, _ in responses} == {403}

@@ -11,6 +11,7 @@ class AuditAction(StrEnum):
     STAFF_LOGOUT = "identity:session:logout"
     RESIDENT_VIEWED = "registry:person:view"
     RESIDENTS_SEARCHED = "registry:person:search"
+    HOUSEHOLD_VIEWED = "registry:household:view"
     EVENT_RECORDED = "registry:event:record"
     RESIDENT_REGISTERED = "registry:person:register"
     SUPPORT_MEASURE_SET = "registry:support_measure:set"

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 
 from tsunagu.kernel.access import Access, Permission
+from tsunagu.kernel.errors import NotFound
+from tsunagu.registry.core.types import EventKind, Relationship, Sex
 from tsunagu.registry.municipalities import known_municipality
 from tsunagu.registry.services import queries, records
 from tsunagu.web.access import guard, staff_principal
@@ -78,6 +80,33 @@ class NewEvent(BaseModel):
 
 class Recorded(BaseModel):
     person_ids: list[int]
+
+
+class NewResident(BaseModel):
+    """A 出生 or 転入 that starts a record, in a new household (as its head) or in an existing one."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["birth", "move_in"]
+    family_name: str
+    given_name: str
+    family_name_kana: str = Field(description="Katakana (hiragana is converted)")
+    given_name_kana: str
+    birth_date: dt.date
+    sex: Literal["male", "female"]
+    town: str
+    block: str
+    building: str = ""
+    effective_date: dt.date | None = Field(default=None, description="Move-in date (move_in only)")
+    from_lg_code: str | None = Field(default=None, description="Previous municipality (move_in only)")
+    household_id: int | None = Field(default=None, description="Join this household; omit for a new one")
+    relationship: Literal[
+        "head", "spouse", "child", "parent", "grandchild", "sibling", "other_relative", "cohabitant"
+    ] = "head"
+    my_number: str | None = Field(default=None, description="Optional; stored encrypted, never returned")
+
+
+class Registered(BaseModel):
+    person_id: int
 
 
 class Stats(BaseModel):
@@ -188,6 +217,67 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
                 records.record_death(db, reg, person_id, body.effective_date, filing)
                 ids = [person_id]
         return Recorded(person_ids=ids)
+
+    @r.post(
+        "/residents",
+        response_model=Registered,
+        status_code=201,
+        dependencies=[guard(Access.staff(P.REGISTRY_PERSON_WRITE))],
+    )
+    async def post_resident(
+        request: Request,
+        body: NewResident,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                description="A UUID; a retry with the same key records nothing new and returns the same id."
+            ),
+        ] = None,
+    ) -> Registered:
+        """Register a birth (出生) or a move-in (転入). Bad input is refused and nothing is written."""
+        ctx, reg = ctx_of(request), rctx(request)
+        person = records.NewPerson(
+            body.family_name,
+            body.given_name,
+            body.family_name_kana,
+            body.given_name_kana,
+            body.birth_date,
+            Sex(body.sex),
+            body.my_number,
+        )
+        filing = records.Filing(
+            recorded_by=staff_principal(request).username, filing_id=records.filing_key(idempotency_key)
+        )
+        kind = EventKind.BIRTH if body.kind == "birth" else EventKind.MOVE_IN
+        with ctx.uow() as db:
+            pid = records.start_record(
+                db,
+                reg,
+                kind,
+                person,
+                records.NewAddress(body.town, body.block, body.building),
+                records.Placement(body.household_id, Relationship(body.relationship)),
+                body.effective_date or body.birth_date,
+                filing,
+                from_lg_code=body.from_lg_code,
+            )
+        return Registered(person_id=pid)
+
+    @r.get(
+        "/households/{household_id}",
+        response_model=ResidentList,
+        dependencies=[guard(Access.staff(P.REGISTRY_PERSON_READ))],
+    )
+    async def get_household(request: Request, household_id: int) -> ResidentList:
+        """The current members of a household (世帯), head first; addresses withheld as for one resident."""
+        ctx, reg = ctx_of(request), rctx(request)
+        with ctx.uow() as db:
+            members = queries.household_members(
+                db, staff_principal(request), household_id, reg.clock.today(), audited=True
+            )
+        if not members:
+            raise NotFound(f"Household {household_id} has no current members.")
+        return ResidentList(items=[Resident.model_validate(m) for m in members])
 
     @r.get("/registry/stats", response_model=Stats, dependencies=[guard(Access.staff(P.REGISTRY_STATS_READ))])
     async def get_stats(request: Request) -> Stats:

@@ -17,7 +17,7 @@ from tsunagu.audit import api as audit
 from tsunagu.kernel.access import Permission, Principal
 from tsunagu.kernel.errors import Forbidden, InvalidIdentifier, NotFound
 from tsunagu.kernel.identifiers import is_valid_my_number, mask_my_number, normalize_digits
-from tsunagu.registry.core.types import EventKind, Status
+from tsunagu.registry.core.types import EventKind, Relationship, Status
 from tsunagu.registry.core.validation import age_on, is_kana, to_katakana
 from tsunagu.registry.models import Person, PersonEvent
 from tsunagu.registry.municipalities import municipalities
@@ -198,16 +198,20 @@ def get_resident(
 
 
 def household_members(
-    db: Session, viewer: Principal, household_id: int, today: dt.date
+    db: Session, viewer: Principal, household_id: int, today: dt.date, *, audited: bool = False
 ) -> list[ResidentView]:
+    """Current members, head first. ``audited`` when the household is looked at on its own (the API)."""
     require(viewer, Permission.REGISTRY_PERSON_READ)
+    head_first = case((Person.relationship == Relationship.HEAD.value, 0), else_=1)
     rows = list(
         db.scalars(
             select(Person)
             .where(Person.household_id == household_id, Person.status == Status.RESIDENT.value)
-            .order_by(Person.id)
+            .order_by(head_first, Person.id)
         )
     )
+    if audited:
+        audit.record(db, viewer.username, audit.AuditAction.HOUSEHOLD_VIEWED, f"household:{household_id}")
     hidden = any(r.address_suppressed for r in rows)
     return [present(r, viewer, today, suppressed=hidden or r.address_suppressed) for r in rows]
 
