@@ -19,6 +19,10 @@ from tsunagu.web.access import guard, staff_principal
 from tsunagu.web.context import ctx_of
 
 P = Permission
+IdempotencyKey = Annotated[
+    str | None,
+    Header(description="A UUID. A retry with the same key records nothing new and returns the same result."),
+]
 
 
 class Resident(BaseModel):
@@ -177,12 +181,7 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
         request: Request,
         person_id: int,
         body: NewEvent,
-        idempotency_key: Annotated[
-            str | None,
-            Header(
-                description="A UUID; a retry with the same key records nothing new and returns the same ids."
-            ),
-        ] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Recorded:
         """Record 転居, 転出 or 死亡. Invalid or out-of-order events are refused and nothing is written."""
         ctx, reg = ctx_of(request), rctx(request)
@@ -227,12 +226,7 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
     async def post_resident(
         request: Request,
         body: NewResident,
-        idempotency_key: Annotated[
-            str | None,
-            Header(
-                description="A UUID; a retry with the same key records nothing new and returns the same id."
-            ),
-        ] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Registered:
         """Register a birth (出生) or a move-in (転入). Bad input is refused and nothing is written."""
         ctx, reg = ctx_of(request), rctx(request)
