@@ -19,7 +19,7 @@ from tsunagu.kernel.errors import DomainError, InvalidInput
 from tsunagu.registry.core.types import EventKind, Relationship, Sex, Status
 from tsunagu.registry.core.validation import parse_date
 from tsunagu.registry.models import Person, PersonEvent, RegistryImport
-from tsunagu.registry.services.queries import _hidden, may_see_address, require
+from tsunagu.registry.services.queries import may_see_address, require
 from tsunagu.registry.services.records import (
     Filing,
     NewAddress,
@@ -28,6 +28,7 @@ from tsunagu.registry.services.records import (
     RegistryContext,
     set_support_measure,
     start_record,
+    suppressed_households,
 )
 
 IMPORT_COLUMNS = (
@@ -176,8 +177,8 @@ def export_csv(
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     n = 0
-    for row, first in _export_rows(db, include_former):
-        show = may_see_address(viewer, _hidden(db, row) if row.address_suppressed is False else True)
+    for row, first, hidden in _export_rows(db, include_former):
+        show = may_see_address(viewer, hidden)
         details = (first.payload or {}).get("details", {}) if first else {}
         writer.writerow(
             [
@@ -209,7 +210,8 @@ def export_csv(
     return n
 
 
-def _export_rows(db: Session, include_former: bool) -> Iterator[tuple[Person, PersonEvent | None]]:
+def _export_rows(db: Session, include_former: bool) -> Iterator[tuple[Person, PersonEvent | None, bool]]:
+    """Each person with their first event and whether their address is withheld (one query per batch)."""
     stmt = select(Person).order_by(Person.household_id, Person.id)
     if not include_former:
         stmt = stmt.where(Person.status == Status.RESIDENT.value)
@@ -223,5 +225,6 @@ def _export_rows(db: Session, include_former: bool) -> Iterator[tuple[Person, Pe
             first_events.where(PersonEvent.person_id.in_(ids)).order_by(PersonEvent.id.desc())
         ):
             firsts[ev.person_id] = ev
+        hidden = suppressed_households(db, {p.household_id for p in batch})
         for p in batch:
-            yield p, firsts.get(p.id)
+            yield p, firsts.get(p.id), p.address_suppressed or p.household_id in hidden

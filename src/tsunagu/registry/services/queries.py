@@ -22,7 +22,7 @@ from tsunagu.registry.core.validation import age_on, is_kana, to_katakana
 from tsunagu.registry.models import Person, PersonEvent
 from tsunagu.registry.municipalities import municipalities
 from tsunagu.registry.services.keys import RegistryKeys
-from tsunagu.registry.services.records import suppressed_household, suppressed_households
+from tsunagu.registry.services.records import suppressed_households
 from tsunagu.registry.services.state import event_of
 
 ADDRESS_KEYS = ("lg_code", "town", "block", "building")
@@ -179,7 +179,7 @@ def _prefix(column: InstrumentedAttribute[str], prefix: str) -> ColumnElement[bo
 
 
 def _hidden(db: Session, row: Person) -> bool:
-    return row.address_suppressed or suppressed_household(db, row.household_id)
+    return row.address_suppressed or bool(suppressed_households(db, {row.household_id}))
 
 
 def get_resident(

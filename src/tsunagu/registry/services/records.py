@@ -444,16 +444,6 @@ def set_support_measure(
     return [p.id for p in people]
 
 
-def suppressed_household(db: Session, household_id: int) -> bool:
-    return bool(
-        db.scalar(
-            select(func.count())
-            .select_from(Person)
-            .where(Person.household_id == household_id, Person.address_suppressed.is_(True))
-        )
-    )
-
-
 def suppressed_households(db: Session, household_ids: set[int]) -> set[int]:
     """Which of these households have a member under 支援措置 (one query for a page of results)."""
     if not household_ids:
