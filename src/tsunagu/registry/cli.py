@@ -95,26 +95,21 @@ def build() -> typer.Typer:
                 when = dt.date.fromisoformat(date)
             except ValueError:
                 fail("--date must be written as YYYY-MM-DD.", as_json=as_json)
+            event_kind = records.EVENT_SLUGS.get(kind)
+            if event_kind is None:
+                fail(f"Unknown kind {kind!r}: use move, move-out or death.", as_json=as_json)
             with unit_of_work(factory) as db:
-                if kind == "move":
-                    ids = records.record_move_within(
-                        db,
-                        reg,
-                        person_id,
-                        records.NewAddress(town, block, building),
-                        when,
-                        filing,
-                        whole_household=whole_household,
-                    )
-                elif kind == "move-out":
-                    ids = records.record_move_out(
-                        db, reg, person_id, to, when, filing, whole_household=whole_household
-                    )
-                elif kind == "death":
-                    records.record_death(db, reg, person_id, when, filing)
-                    ids = [person_id]
-                else:
-                    fail(f"Unknown kind {kind!r}: use move, move-out or death.", as_json=as_json)
+                ids = records.record_event(
+                    db,
+                    reg,
+                    person_id,
+                    event_kind,
+                    when,
+                    filing,
+                    address=records.NewAddress(town, block, building),
+                    to_lg_code=to,
+                    whole_household=whole_household,
+                )
         emit(
             as_json,
             {"ok": True, "kind": kind, "person_ids": ids, "filing_id": filing.filing_id},

@@ -191,30 +191,17 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
             filing_id=records.filing_key(idempotency_key),
         )
         with ctx.uow() as db:
-            if body.kind == "move_within":
-                address = records.NewAddress(body.town or "", body.block or "", body.building)
-                ids = records.record_move_within(
-                    db,
-                    reg,
-                    person_id,
-                    address,
-                    body.effective_date,
-                    filing,
-                    whole_household=body.whole_household,
-                )
-            elif body.kind == "move_out":
-                ids = records.record_move_out(
-                    db,
-                    reg,
-                    person_id,
-                    body.to_lg_code or "",
-                    body.effective_date,
-                    filing,
-                    whole_household=body.whole_household,
-                )
-            else:
-                records.record_death(db, reg, person_id, body.effective_date, filing)
-                ids = [person_id]
+            ids = records.record_event(
+                db,
+                reg,
+                person_id,
+                EventKind(body.kind),
+                body.effective_date,
+                filing,
+                address=records.NewAddress(body.town or "", body.block or "", body.building),
+                to_lg_code=body.to_lg_code or "",
+                whole_household=body.whole_household,
+            )
         return Recorded(person_ids=ids)
 
     @r.post(

@@ -31,7 +31,7 @@ STATS = [guard(Access.staff(Permission.REGISTRY_STATS_READ))]
 PROTECT = [guard(Access.staff(Permission.REGISTRY_SUPPRESSED_ADDRESS_READ))]
 MEASURE_REASONS = ("dv", "stalking", "abuse")
 TOP_STATS_SECONDS = 60.0
-FORMS = {"move": EventKind.MOVE_WITHIN, "move-out": EventKind.MOVE_OUT, "death": EventKind.DEATH}
+FORMS = records.EVENT_SLUGS
 
 
 def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
@@ -183,20 +183,21 @@ def router(rctx: Callable[[Request], records.RegistryContext]) -> APIRouter:
                 filing_id=records.filing_key(data.get("filing_id")),
             )
             whole = data.get("whole_household") == "1"
+            address = records.NewAddress(
+                data.get("town", ""), data.get("block", ""), data.get("building", "")
+            )
             with ctx.uow() as db:
-                if kind is EventKind.MOVE_WITHIN:
-                    address = records.NewAddress(
-                        data.get("town", ""), data.get("block", ""), data.get("building", "")
-                    )
-                    records.record_move_within(
-                        db, reg, person_id, address, when, filing, whole_household=whole
-                    )
-                elif kind is EventKind.MOVE_OUT:
-                    records.record_move_out(
-                        db, reg, person_id, data.get("to_lg_code", ""), when, filing, whole_household=whole
-                    )
-                else:
-                    records.record_death(db, reg, person_id, when, filing)
+                records.record_event(
+                    db,
+                    reg,
+                    person_id,
+                    kind,
+                    when,
+                    filing,
+                    address=address,
+                    to_lg_code=data.get("to_lg_code", ""),
+                    whole_household=whole,
+                )
         except DomainError as exc:
             return await _form(request, person_id, form, data, exc, 422)
         return RedirectResponse(f"/staff/residents/{person_id}?done={form}", status_code=303)

@@ -376,6 +376,43 @@ def record_death(
     _recorded(db, person_id, EventKind.DEATH, [person_id], filing)
 
 
+# The events a staff member records for an existing resident, by the slug pages and the CLI use for them.
+EVENT_SLUGS = {"move": EventKind.MOVE_WITHIN, "move-out": EventKind.MOVE_OUT, "death": EventKind.DEATH}
+
+
+def record_event(
+    db: Session,
+    ctx: RegistryContext,
+    person_id: int,
+    kind: EventKind,
+    effective_date: dt.date,
+    filing: Filing,
+    *,
+    address: NewAddress | None = None,
+    to_lg_code: str = "",
+    whole_household: bool = False,
+) -> list[int]:
+    """One entry point for 転居, 転出 and 死亡 (pages, API and CLI all record through it)."""
+    if kind is EventKind.MOVE_WITHIN:
+        return record_move_within(
+            db,
+            ctx,
+            person_id,
+            address or NewAddress("", ""),
+            effective_date,
+            filing,
+            whole_household=whole_household,
+        )
+    if kind is EventKind.MOVE_OUT:
+        return record_move_out(
+            db, ctx, person_id, to_lg_code, effective_date, filing, whole_household=whole_household
+        )
+    if kind is EventKind.DEATH:
+        record_death(db, ctx, person_id, effective_date, filing)
+        return [person_id]
+    raise InvalidInput(f"{kind} is not recorded for an existing resident here.")
+
+
 def record_correction(
     db: Session,
     ctx: RegistryContext,
