@@ -66,7 +66,7 @@ def authenticate(db: Session, username: str, password: str, clock: Clock) -> Sta
         _failed(db, username, "unknown_user")
         raise NotAuthenticated("The username or password is not correct.")
     locked_until = user.locked_until
-    if locked_until is not None and locked_until.replace(tzinfo=locked_until.tzinfo or dt.UTC) > now:
+    if locked_until is not None and locked_until > now:
         _failed(db, username, "locked")
         raise NotAuthenticated("This account is locked after repeated failures. Try again later.")
     try:
@@ -108,20 +108,18 @@ def open_session(db: Session, user: StaffUser, clock: Clock, minutes: int) -> st
     return raw
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def resolve_session(db: Session, raw: str, clock: Clock, minutes: int) -> Principal | None:
     """Return the principal for a session cookie, sliding its expiry; ``None`` if absent, expired or revoked."""
     row = db.get(StaffSession, token_hash(raw))
     now = clock.now()
-    if row is None or row.revoked or _aware(row.expires_at) <= now:
+    if row is None or row.revoked or row.expires_at <= now:
         return None
     user = db.get(StaffUser, row.staff_id)
     if user is None or not user.active:
         return None
-    row.expires_at = now + dt.timedelta(minutes=minutes)
+    window = dt.timedelta(minutes=minutes)
+    if row.expires_at - now < window / 2:  # slide at most once per half window: no write per request
+        row.expires_at = now + window
     return principal_of(user, row.id_hash)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tsunagu.db.base import Base
+from tsunagu.db.types import UTCDateTime
 
 
 class Household(Base):
@@ -17,7 +18,7 @@ class Household(Base):
     __tablename__ = "registry_households"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Person(Base):
@@ -66,7 +67,7 @@ class PersonEvent(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("registry_persons.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     effective_date: Mapped[dt.date] = mapped_column(Date)
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(64))
     filing_id: Mapped[str | None] = mapped_column(String(36), index=True)  # one 届出 may move several people
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -85,7 +86,7 @@ class SupportMeasure(Base):
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class RegistryImport(Base):
@@ -96,5 +97,5 @@ class RegistryImport(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     imported_by: Mapped[str] = mapped_column(String(64))
-    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     persons: Mapped[int] = mapped_column(Integer)

@@ -33,9 +33,8 @@ def make_environment(extra_dirs: list[str] | None = None) -> Environment:
 
 
 def jst(value: dt.datetime) -> str:
-    """A stored instant (aware, or naive UTC as SQLite returns it) in Japan Standard Time."""
-    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return aware.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S")
+    """A stored instant (always aware: see ``db.types.UTCDateTime``) in Japan Standard Time."""
+    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def language(request: Request) -> str:
