@@ -36,6 +36,16 @@ class Settings(BaseSettings):
         default=True, description="Mark cookies Secure (browsers accept this on localhost)."
     )
     session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL the platform is reached at: OIDC issuer, CRL distribution points, QR login links.",
+    )
+    citizen_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="Citizen session idle timeout."
+    )
+    citizen_absolute_minutes: int = Field(
+        default=8 * 60, ge=1, le=7 * 24 * 60, description="Citizen session lifetime, however active."
+    )
     environment: Literal["production", "demo", "test"] = "production"
     log_level: str = "INFO"
 
@@ -46,6 +56,14 @@ class Settings(BaseSettings):
             msg = "municipality_code must be a 6-digit local-government code"
             raise ValueError(msg)
         return v
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            msg = "public_url must start with http:// or https://"
+            raise ValueError(msg)
+        return v.rstrip("/")
 
     @property
     def sqlalchemy_url(self) -> str:

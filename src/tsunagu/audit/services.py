@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu.audit.actions import AuditAction
 from tsunagu.audit.models import AuditEntry
-from tsunagu.kernel.access import Permission, Principal
+from tsunagu.kernel.access import CitizenPrincipal, Permission, Principal
 from tsunagu.kernel.errors import Forbidden
 
 MAX_PAGE = 200
@@ -29,6 +29,21 @@ def record(db: Session, actor: str, action: AuditAction, subject: str = "", **de
             detail=detail,
         )
     )
+
+
+def citizen_actor(principal: CitizenPrincipal) -> str:
+    """The actor string of a resident: ``person:12``, or ``person:12 for person:34`` when acting as a proxy."""
+    me = f"person:{principal.person_id}"
+    return f"{me} for person:{principal.acting_for}" if principal.acting_for is not None else me
+
+
+def record_citizen(
+    db: Session, principal: CitizenPrincipal, action: AuditAction, subject: str = "", **detail: Any
+) -> None:
+    """Record a resident's action; a proxy's acting is in the actor and in ``on_behalf_of``."""
+    if principal.acting_for is not None:
+        detail["on_behalf_of"] = f"person:{principal.acting_for}"
+    record(db, citizen_actor(principal), action, subject, **detail)
 
 
 @dataclass(frozen=True)

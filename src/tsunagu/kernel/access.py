@@ -14,6 +14,10 @@ class Permission(StrEnum):
     REGISTRY_DATA_IMPORT = "registry:data:import"
     REGISTRY_STATS_READ = "registry:stats:read"
     AUDIT_LOG_READ = "audit:log:read"
+    IDENTITY_CARD_READ = "identity:card:read"  # see a resident's card status at the counter
+    IDENTITY_CARD_WRITE = "identity:card:write"  # issue, reissue, report lost, suspend and restore cards
+    IDENTITY_PIN_RESET = "identity:pin:reset"  # 暗証番号の初期化 at the counter (after a photo-ID check)
+    PKI_CERTIFICATE_STATUS_READ = "pki:certificate_status:read"  # registered verifiers (署名検証者) only
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,17 @@ class Access:
     def staff(cls, permission: Permission | None = None) -> Access:
         return cls("staff", permission)
 
+    @classmethod
+    def citizen(cls) -> Access:
+        """A resident logged in with the card or a passkey (possibly acting for someone as a proxy)."""
+        return cls("citizen")
+
+    @classmethod
+    def oauth_client(cls) -> Access:
+        """An OAuth/OIDC relying party; the handler authenticates it (client credentials or access token,
+        RFC 6749 / RFC 6750) because the protocol defines how."""
+        return cls("oauth_client")
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -44,3 +59,23 @@ class Principal:
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
+
+
+@dataclass(frozen=True)
+class CitizenPrincipal:
+    """A resident logged in to the portal. ``person_id`` is who logged in; ``acting_for`` is the person they act
+    for as a proxy (代理人), or ``None`` when acting for themselves."""
+
+    person_id: int
+    display_name: str
+    method: str  # "card", "passkey" or "qr" (2D-code login completed on a phone)
+    acr: str  # authentication context class reference sent to relying parties
+    auth_time: int  # Unix time of the authentication
+    session_id_hash: str
+    acting_for: int | None = None
+    acting_for_name: str | None = None
+
+    @property
+    def subject_person_id(self) -> int:
+        """Whose data and procedures the current request is about."""
+        return self.acting_for if self.acting_for is not None else self.person_id

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tsunagu.kernel.clock import Clock
-from tsunagu.registry.core.types import Address, EventKind, Relationship, Sex, Status
+from tsunagu.registry.core.types import Address, EventKind, RegistryChange, Relationship, Sex, Status
 from tsunagu.registry.municipalities import Municipality, known_municipality, municipalities
+from tsunagu.registry.services.facts import BasicFacts, basic_facts, household_facts
 from tsunagu.registry.services.keys import RegistryKeys
 from tsunagu.registry.services.queries import (
     EventView,
@@ -16,6 +19,7 @@ from tsunagu.registry.services.queries import (
     stats,
 )
 from tsunagu.registry.services.records import (
+    ChangeListener,
     Filing,
     NewAddress,
     NewPerson,
@@ -30,14 +34,21 @@ from tsunagu.registry.services.records import (
 from tsunagu.settings import Settings
 
 
-def registry_context(settings: Settings, clock: Clock) -> RegistryContext:
+def registry_context(
+    settings: Settings, clock: Clock, listeners: Sequence[ChangeListener] = ()
+) -> RegistryContext:
     return RegistryContext(
-        RegistryKeys.from_master(settings.master_secret()), clock, settings.municipality_code
+        RegistryKeys.from_master(settings.master_secret()),
+        clock,
+        settings.municipality_code,
+        tuple(listeners),
     )
 
 
 __all__ = [
     "Address",
+    "BasicFacts",
+    "ChangeListener",
     "EventKind",
     "EventView",
     "Filing",
@@ -45,14 +56,17 @@ __all__ = [
     "NewAddress",
     "NewPerson",
     "Placement",
+    "RegistryChange",
     "RegistryContext",
     "Relationship",
     "ResidentView",
     "Sex",
     "Stats",
     "Status",
+    "basic_facts",
     "get_resident",
     "history",
+    "household_facts",
     "known_municipality",
     "municipalities",
     "record_death",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -26,14 +27,14 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
 
 
-def _open(data_dir: Path | None) -> tuple[records.RegistryContext, sessionmaker[Session]]:
-    settings = settings_for(data_dir)
-    engine = make_engine(settings)
-    return api.registry_context(settings, Clock()), make_session_factory(engine)
-
-
-def build() -> typer.Typer:
+def build(listeners: Sequence[records.ChangeListener] = ()) -> typer.Typer:
+    """The ``registry`` commands; ``listeners`` (wired by the shell) hear of every recorded event."""
     app = typer.Typer(help="Resident registry (住民基本台帳).", no_args_is_help=True)
+
+    def _open(data_dir: Path | None) -> tuple[records.RegistryContext, sessionmaker[Session]]:
+        settings = settings_for(data_dir)
+        engine = make_engine(settings)
+        return api.registry_context(settings, Clock(), listeners), make_session_factory(engine)
 
     @app.command("stats")
     def stats_cmd(data_dir: DataDir = None, as_json: AsJson = False) -> None:

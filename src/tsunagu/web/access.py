@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Depends
 from starlette.requests import Request
 
-from tsunagu.kernel.access import Access, Principal
+from tsunagu.kernel.access import Access, CitizenPrincipal, Principal
 from tsunagu.kernel.errors import Forbidden, NotAuthenticated
 from tsunagu.web.context import ctx_of
 
@@ -23,12 +23,30 @@ def current_principal(request: Request) -> Principal | None:
     return principal
 
 
+def current_citizen(request: Request) -> CitizenPrincipal | None:
+    """The logged-in resident (portal session cookie), resolved once per request and cached."""
+    if not hasattr(request.state, "citizen"):
+        ctx = ctx_of(request)
+        with ctx.uow() as db:
+            request.state.citizen = ctx.resolve_citizen(db, request)
+    citizen: CitizenPrincipal | None = request.state.citizen
+    return citizen
+
+
 def guard(access: Access) -> Any:
-    def check(request: Request) -> Principal | None:
+    def check(request: Request) -> Principal | CitizenPrincipal | None:
         request.state.access = access
+        if access.kind in {"public", "oauth_client"}:  # an OAuth client is authenticated by its handler
+            return None
+        if access.kind == "citizen":
+            citizen = current_citizen(request)
+            if citizen is None:
+                raise NotAuthenticated(
+                    "Log in with your My Number card or a passkey.",
+                    ja="マイナンバーカードまたはパスキーでログインしてください。",
+                )
+            return citizen
         principal = current_principal(request)
-        if access.kind == "public":
-            return principal
         if principal is None:
             raise NotAuthenticated("Log in as staff to use this page.")
         if access.permission is not None and not principal.can(access.permission):
@@ -45,3 +63,11 @@ def staff_principal(request: Request) -> Principal:
     if principal is None:
         raise NotAuthenticated("Log in as staff to use this page.")
     return principal
+
+
+def citizen_principal(request: Request) -> CitizenPrincipal:
+    """For handlers behind a citizen guard: the logged-in resident, already checked by the guard."""
+    citizen = current_citizen(request)
+    if citizen is None:
+        raise NotAuthenticated("Log in with your My Number card or a passkey.")
+    return citizen

@@ -12,12 +12,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from tsunagu.db.engine import unit_of_work
-from tsunagu.kernel.access import Principal
+from tsunagu.kernel.access import CitizenPrincipal, Principal
 from tsunagu.kernel.clock import Clock
 from tsunagu.settings import Settings
 from tsunagu.web.i18n import Translations
 
 PrincipalResolver = Callable[[Session, Request], Principal | None]
+CitizenResolver = Callable[[Session, Request], CitizenPrincipal | None]
+
+
+def _no_citizens(_db: Session, _request: Request) -> CitizenPrincipal | None:
+    return None
 
 
 @dataclass
@@ -28,6 +33,7 @@ class AppContext:
     clock: Clock
     translations: Translations
     resolve_principal: PrincipalResolver
+    resolve_citizen: CitizenResolver = _no_citizens
     extras: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager

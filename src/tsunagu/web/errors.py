@@ -46,7 +46,9 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     if wants_json(request):
         return problem(request, exc.status, exc.code, exc.title, exc.detail, **exc.extra)
     if isinstance(exc, NotAuthenticated) and request.method == "GET":
-        return RedirectResponse(f"/staff/login?next={request.url.path}", status_code=303)
+        access = getattr(request.state, "access", None)
+        login = "/login" if access is not None and access.kind == "citizen" else "/staff/login"
+        return RedirectResponse(f"{login}?next={request.url.path}", status_code=303)
     return render(
         request,
         "error.html",

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from tsunagu.kernel.clock import JST
 from tsunagu.kernel.wareki import to_wareki
-from tsunagu.web.access import current_principal
+from tsunagu.web.access import current_citizen, current_principal
 from tsunagu.web.context import ctx_of
 from tsunagu.web.i18n import negotiate
 from tsunagu.web.security import csrf_token
@@ -59,6 +59,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         _=_,
         csrf_token=csrf_token(request),
         principal=current_principal(request),
+        citizen=current_citizen(request),
         path=request.url.path,
         query=request.url.query,
         site_name=ctx.extras.get("site_name", ""),

@@ -15,6 +15,8 @@ class Role(StrEnum):
     COUNTER_STAFF = "counter_staff"  # 窓口担当: looks residents up, cannot see suppressed addresses
     STATISTICIAN = "statistician"  # 統計担当: aggregate figures only
     AUDITOR = "auditor"  # 監査担当: reads the audit trail, sees no resident data
+    CARD_DESK = "card_desk"  # マイナンバーカード交付窓口: issues cards, resets PINs, restores suspended cards
+    VERIFIER = "verifier"  # 署名検証者 / 利用者証明検証者: may ask the online certificate-status service
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -31,6 +33,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COUNTER_STAFF: frozenset({P.REGISTRY_PERSON_READ, P.REGISTRY_STATS_READ}),
     Role.STATISTICIAN: frozenset({P.REGISTRY_STATS_READ}),
     Role.AUDITOR: frozenset({P.AUDIT_LOG_READ}),
+    Role.CARD_DESK: frozenset(
+        {P.REGISTRY_PERSON_READ, P.IDENTITY_CARD_READ, P.IDENTITY_CARD_WRITE, P.IDENTITY_PIN_RESET}
+    ),
+    Role.VERIFIER: frozenset({P.PKI_CERTIFICATE_STATUS_READ}),
 }
 
 

@@ -81,3 +81,32 @@ class Event:
     effective_date: dt.date
     changes: dict[str, object] = field(default_factory=dict)
     details: dict[str, str] = field(default_factory=dict)
+
+
+NAME_FIELDS = ("family_name", "given_name", "family_name_kana", "given_name_kana")
+ADDRESS_CHANGE_FIELDS = ("town", "block", "building", "lg_code")
+
+
+@dataclass(frozen=True)
+class RegistryChange:
+    """What other domains learn when an event is recorded (passed to listeners in the same transaction): the
+    person, the kind and whether the name or the address changed. No personal data."""
+
+    person_id: int
+    kind: EventKind
+    effective_date: dt.date
+    recorded_at: dt.datetime
+    name_changed: bool
+    address_changed: bool
+
+    @classmethod
+    def of(cls, person_id: int, event: Event, recorded_at: dt.datetime) -> RegistryChange:
+        return cls(
+            person_id=person_id,
+            kind=event.kind,
+            effective_date=event.effective_date,
+            recorded_at=recorded_at,
+            name_changed=any(f in event.changes for f in NAME_FIELDS),
+            address_changed=event.kind is EventKind.MOVE_WITHIN
+            or any(f in event.changes for f in ADDRESS_CHANGE_FIELDS),
+        )

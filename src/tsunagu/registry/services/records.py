@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -16,13 +17,14 @@ from tsunagu.kernel.clock import Clock
 from tsunagu.kernel.errors import Conflict, EventOutOfOrder, InvalidInput, NotFound
 from tsunagu.kernel.identifiers import IdentifierKind, check_my_number
 from tsunagu.registry.core.projection import apply_event
-from tsunagu.registry.core.types import Event, EventKind, Relationship, Sex, Status
+from tsunagu.registry.core.types import Event, EventKind, RegistryChange, Relationship, Sex, Status
 from tsunagu.registry.core.validation import MAX_NAME, check_birth_date, clean_kana, clean_text, parse_date
 from tsunagu.registry.models import Household, Person, PersonEvent, SupportMeasure
 from tsunagu.registry.municipalities import known_municipality
 from tsunagu.registry.services.keys import RegistryKeys
 from tsunagu.registry.services.state import payload_of, row_values, state_of, write_state
 
+ChangeListener = Callable[[Session, RegistryChange], None]
 MOVE_OUT_NOTICE_DAYS = 14  # 転出届 may be filed up to 14 days before the move (住民基本台帳法 24条, 事前届)
 
 
@@ -31,6 +33,9 @@ class RegistryContext:
     keys: RegistryKeys
     clock: Clock
     municipality_code: str
+    # Called in the recording transaction after each event (e.g. identity revokes a signature certificate on a
+    # 転居); wired by the application shell, so the registry knows no other domain.
+    listeners: tuple[ChangeListener, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,18 +147,23 @@ def _recorded(
 
 
 def _append(db: Session, ctx: RegistryContext, person_id: int, event: Event, filing: Filing) -> None:
+    now = ctx.clock.now()
     db.add(
         PersonEvent(
             person_id=person_id,
             kind=event.kind.value,
             effective_date=event.effective_date,
-            recorded_at=ctx.clock.now(),
+            recorded_at=now,
             recorded_by=filing.recorded_by,
             filing_id=filing.filing_id,
             payload=payload_of(event),
             reason=filing.reason,
         )
     )
+    if ctx.listeners:
+        change = RegistryChange.of(person_id, event, now)
+        for listener in ctx.listeners:
+            listener(db, change)
 
 
 def start_record(
