@@ -42,7 +42,7 @@ class AuditAction(StrEnum):
     OIDC_CLIENT_REGISTERED = "identity:oidc_client:register"
     OIDC_CONSENT_GIVEN = "identity:oidc_consent:give"
     OIDC_CONSENT_WITHDRAWN = "identity:oidc_consent:withdraw"
-    OIDC_TOKEN_ISSUED = "identity:oidc_token:issue"
+    OIDC_TOKEN_ISSUED = "identity:oidc_token:issue"  # noqa: S105 - an action name, not a password
     OIDC_REQUEST_REFUSED = "identity:oidc_request:refuse"
     PASSKEY_REGISTERED = "identity:passkey:register"
     PASSKEY_REVOKED = "identity:passkey:revoke"

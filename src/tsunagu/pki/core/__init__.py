@@ -1,0 +1,1 @@
+"""Pure certificate profiles and rules (no I/O)."""
