@@ -14,6 +14,7 @@ from tsunagu import __version__
 from tsunagu.audit import pages as audit_pages
 from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.identity import pages as identity_pages
+from tsunagu.identity.citizen import pages as citizen_pages
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.clock import Clock
 from tsunagu.registry import api as registry_api
@@ -54,6 +55,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         clock=clock,
         translations=Translations.load(),
         resolve_principal=identity_pages.resolve,
+        resolve_citizen=citizen_pages.resolve_citizen,
     )
     ctx.extras["jinja"] = make_environment()
     reg = registry_api.registry_context(settings, clock)
@@ -70,6 +72,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     ctx.extras["site_name"] = home.name if home else settings.municipality_code
     app.include_router(pages.router(registry_pages.top_context(registry_ctx)))
     app.include_router(identity_pages.router())
+    app.include_router(citizen_pages.router())
     app.include_router(audit_pages.router())
     app.include_router(registry_pages.router(registry_ctx))
     app.include_router(registry_http.router(registry_ctx))

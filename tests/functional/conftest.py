@@ -163,6 +163,31 @@ def counter(new_client: ClientFactory, login: LoginFn) -> TestClient:
     return _logged_in(new_client, login, *COUNTER)
 
 
+CitizenLoginFn = Callable[[TestClient, int], str]
+
+
+@pytest.fixture
+def citizen_session(web_app: FastAPI) -> CitizenLoginFn:
+    """Give a browser a portal session for a resident directly (as a finished card login would), for tests of
+    pages behind ``Access.citizen()``. Returns the raw session id. Tests of the login itself use the login."""
+    from tsunagu.identity.citizen import pages as citizen_pages
+    from tsunagu.identity.citizen import services as citizen
+    from tsunagu.registry import api as registry_api
+
+    ctx = web_app.state.ctx
+
+    def make(c: TestClient, person_id: int, method: str = "card") -> str:
+        with ctx.uow() as db:
+            name = registry_api.basic_facts(db, person_id).name
+            raw = citizen.open_citizen_session(
+                db, ctx.clock, citizen_pages.session_policy(ctx.settings), person_id, name, method
+            )
+        c.cookies.set(citizen_pages.citizen_cookie_name(ctx.settings.cookie_secure), raw)
+        return raw
+
+    return make
+
+
 @pytest.fixture
 def web_db(web_app: FastAPI) -> Callable[[], AbstractContextManager[Session]]:
     """A unit of work on the app's own database (commits on success)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -47,8 +48,10 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
         return problem(request, exc.status, exc.code, exc.title, exc.detail, **exc.extra)
     if isinstance(exc, NotAuthenticated) and request.method == "GET":
         access = getattr(request.state, "access", None)
-        login = "/login" if access is not None and access.kind == "citizen" else "/staff/login"
-        return RedirectResponse(f"{login}?next={request.url.path}", status_code=303)
+        if access is not None and access.kind == "citizen":  # keep the query (an OIDC request lives in it)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return RedirectResponse(f"/staff/login?next={request.url.path}", status_code=303)
     return render(
         request,
         "error.html",
