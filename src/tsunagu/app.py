@@ -31,6 +31,8 @@ from tsunagu.web.security import SecurityMiddleware
 from tsunagu.web.templating import make_environment
 
 OPENAPI_URL = "/api/v1/openapi.json"
+# Protocol endpoints called by programs without cookies (they read no cookie, so there is nothing to forge).
+CSRF_EXEMPT = ("/api/v1/card-login/", "/oidc/token", "/oidc/userinfo")
 API_DESCRIPTION = (
     "JSON API of tsunagu. Every error is RFC 9457 `application/problem+json`. Staff endpoints accept a "
     "bearer token (`tsunagu staff token`) or the staff session cookie with an `X-CSRF-Token` header for writes."
@@ -64,7 +66,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         return reg
 
     app.state.ctx = ctx
-    app.add_middleware(SecurityMiddleware, secure_cookies=settings.cookie_secure)
+    app.add_middleware(
+        SecurityMiddleware, secure_cookies=settings.cookie_secure, csrf_exempt_prefixes=CSRF_EXEMPT
+    )
     app.add_middleware(AccessLogMiddleware)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=str(resources.files("tsunagu.web") / "static")), name="static")

@@ -50,16 +50,23 @@ async def _submitted_token(request: Request) -> str:
 
 
 class SecurityMiddleware(BaseHTTPMiddleware):
-    def __init__(self, app: ASGIApp, *, secure_cookies: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, secure_cookies: bool, csrf_exempt_prefixes: tuple[str, ...] = ()
+    ) -> None:
+        """``csrf_exempt_prefixes``: protocol endpoints called by programs, not by a browser with cookies
+        (the OAuth token endpoint, the JSON card-login protocol). They must not act on cookies."""
         super().__init__(app)
         self.secure = secure_cookies
+        self.exempt = csrf_exempt_prefixes
 
     async def dispatch(self, request: Request, call_next: Handler) -> Response:
         cookie = request.cookies.get(CSRF_COOKIE, "")
         fresh = len(cookie) < 32
         request.state.csrf_token = secrets.token_urlsafe(32) if fresh else cookie
-        if request.method in UNSAFE and not request.headers.get("authorization", "").lower().startswith(
-            "bearer "
+        if (
+            request.method in UNSAFE
+            and not request.headers.get("authorization", "").lower().startswith("bearer ")
+            and not request.url.path.startswith(self.exempt or ("\0",))
         ):
             submitted = await _submitted_token(request)
             if fresh or not submitted or not hmac.compare_digest(submitted, cookie):
