@@ -6,6 +6,7 @@ from tsunagu.audit import models as _audit  # noqa: F401
 from tsunagu.db import meta as _meta  # noqa: F401
 from tsunagu.db.base import Base
 from tsunagu.identity import models as _identity  # noqa: F401
+from tsunagu.identity.cards import models as _identity_cards  # noqa: F401
 from tsunagu.identity.citizen import models as _identity_citizen  # noqa: F401
 from tsunagu.registry import models as _registry  # noqa: F401
 

@@ -1,0 +1,1 @@
+"""My Number cards (マイナンバーカード) and their chip: issue, reissue, loss, suspension, PINs, signing."""
