@@ -1,0 +1,50 @@
+"""Public interface of the trust services (公的個人認証サービス): the only module other domains import.
+
+Build one :class:`TrustServices` per application with :func:`trust_services` (the app stores it as
+``ctx.extras["trust"]``); its methods work in the caller's transaction and never commit."""
+
+from tsunagu.pki.core.profiles import end_of_day_jst, five_birthdays_after, parse_serial, validity_end
+from tsunagu.pki.core.types import (
+    AuthoritySummary,
+    CertificateKind,
+    CertificateStatus,
+    IssuedCertificate,
+    RevocationReason,
+    SignatureVerdict,
+    SubjectFacts,
+    VerifiedCertificate,
+)
+from tsunagu.pki.errors import (
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateRefused,
+    CertificateRevoked,
+    MalformedCertificate,
+    UnknownIssuer,
+    WrongCertificateKind,
+)
+from tsunagu.pki.services import TrustServices, trust_services
+
+__all__ = [
+    "AuthoritySummary",
+    "CertificateExpired",
+    "CertificateKind",
+    "CertificateNotYetValid",
+    "CertificateRefused",
+    "CertificateRevoked",
+    "CertificateStatus",
+    "IssuedCertificate",
+    "MalformedCertificate",
+    "RevocationReason",
+    "SignatureVerdict",
+    "SubjectFacts",
+    "TrustServices",
+    "UnknownIssuer",
+    "VerifiedCertificate",
+    "WrongCertificateKind",
+    "end_of_day_jst",
+    "five_birthdays_after",
+    "parse_serial",
+    "trust_services",
+    "validity_end",
+]

@@ -1,0 +1,478 @@
+"""Certificate profiles of the trust services, modelled on J-LIS's 公的個人認証サービス (JPKI). Pure: keys, serials
+and times come from the caller; nothing here does I/O.
+
+Hierarchy: a root CA signs two issuing CAs, the 署名用 (signature) CA and the 利用者証明用 (user authentication)
+CA; each issues one kind of end-entity certificate. All keys are P-256, all signatures ecdsa-with-SHA256. (The
+real JPKI uses RSA-2048 and two separate self-signed CAs; the root here lets one trust anchor cover both.)
+
+What follows the real profile (J-LIS 「公的個人認証サービス プロファイル仕様書」,
+https://www.j-lis.go.jp/file/13_profile_genkou.pdf, as shown by ``openssl x509`` on real cards in public write-ups,
+e.g. the JPKI OID list of the jsrsasign add-on ``jpki-oids`` and readers' notes citing the 署名用認証局運用規程
+https://www.jpki.go.jp/ca/pdf/sign_cps.pdf):
+
+- the 基本4情報 ride in subjectAltName as ``otherName`` entries under J-LIS's arc ``1.2.392.200149.8.5.5``
+  (.1 name, .2 substitute-character positions of the name, .3 sex, .4 date of birth, .5 address,
+  .6 substitute-character positions of the address), each value a UTF8String;
+- sex is ``1`` male, ``2`` female, ``3`` unknown; the date of birth is ``EYYYYMMDD`` where E is the era code
+  (1 明治, 2 大正, 3 昭和, 4 平成, 5 令和, 0 unknown) and YYYYMMDD the Gregorian date;
+- keyUsage (critical): digitalSignature + nonRepudiation for 署名用, digitalSignature for 利用者証明用;
+- certificate policies under ``1.2.392.200149.8.5.1`` (.1.20 signature, .3.30 user authentication);
+- the subject holds no personal data (``C=JP`` and an issuance-serial-like CN; real 署名用 certificates also
+  name the issuing prefecture and municipality in ``L``).
+
+Where ours differs: the CRL Distribution Point is an HTTP URL under the platform's public URL (J-LIS uses an
+LDAP directory name), and the issuer names are tsunagu's, not J-LIS's.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tsunagu.kernel.clock import JST
+from tsunagu.kernel.wareki import era_of
+from tsunagu.pki.core.types import CertificateKind, RevocationReason, SubjectFacts
+
+# J-LIS personal-data arc (jpki-personalData) and its members, as on real 署名用電子証明書.
+JPKI_PERSONAL_DATA: Final = "1.2.392.200149.8.5.5"
+OID_NAME: Final = x509.ObjectIdentifier(f"{JPKI_PERSONAL_DATA}.1")
+OID_NAME_SUBSTITUTES: Final = x509.ObjectIdentifier(f"{JPKI_PERSONAL_DATA}.2")
+OID_SEX: Final = x509.ObjectIdentifier(f"{JPKI_PERSONAL_DATA}.3")
+OID_BIRTH_DATE: Final = x509.ObjectIdentifier(f"{JPKI_PERSONAL_DATA}.4")
+OID_ADDRESS: Final = x509.ObjectIdentifier(f"{JPKI_PERSONAL_DATA}.5")
+OID_ADDRESS_SUBSTITUTES: Final = x509.ObjectIdentifier(f"{JPKI_PERSONAL_DATA}.6")
+# J-LIS certificate policies (jpki-cp-sign-class20, jpki-cp-auth-class30).
+POLICIES: Final = {
+    CertificateKind.SIGNATURE: x509.ObjectIdentifier("1.2.392.200149.8.5.1.1.20"),
+    CertificateKind.AUTHENTICATION: x509.ObjectIdentifier("1.2.392.200149.8.5.1.3.30"),
+}
+SEX_CODES: Final = {"male": "1", "female": "2"}
+SEX_NAMES: Final = {"1": "male", "2": "female", "3": "unknown"}
+ERA_CODES: Final = {"明治": "1", "大正": "2", "昭和": "3", "平成": "4", "令和": "5"}
+MAX_ADDRESS: Final = 200  # characters, as in the J-LIS profile
+MAX_NAME: Final = 100
+
+ROOT_YEARS: Final = 20
+ISSUING_YEARS: Final = 12
+ORGANISATION: Final = "tsunagu"
+ROOT_CN: Final = "tsunagu JPKI Root CA"
+ISSUING: Final = {
+    CertificateKind.SIGNATURE: ("JPKI for digital signature", "tsunagu JPKI Signature CA 署名用認証局"),
+    CertificateKind.AUTHENTICATION: (
+        "JPKI for user authentication",
+        "tsunagu JPKI User Authentication CA 利用者証明用認証局",
+    ),
+}
+KEY_USAGES: Final = {
+    CertificateKind.SIGNATURE: x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,  # nonRepudiation
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    ),
+    CertificateKind.AUTHENTICATION: x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    ),
+}
+CA_KEY_USAGE: Final = x509.KeyUsage(
+    digital_signature=False,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=True,
+    crl_sign=True,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
+# --- validity: the fifth birthday after issue ------------------------------------------------------------------
+
+
+def birthday_in(year: int, birth_date: dt.date) -> dt.date:
+    """The holder's birthday in ``year``. A 29 February birthday falls on 28 February in common years."""
+    if (birth_date.month, birth_date.day) == (2, 29) and not calendar.isleap(year):
+        return dt.date(year, 2, 28)
+    return birth_date.replace(year=year)
+
+
+def five_birthdays_after(issue_date: dt.date, birth_date: dt.date) -> dt.date:
+    """Last day of validity of a JPKI certificate: the holder's 5th birthday after the day of issue.
+
+    The rule (電子署名等に係る地方公共団体情報システム機構の認証業務に関する法律施行規則; municipal guides:
+    「発行の日後の5回目の誕生日」) counts birthdays strictly after the issue date, so a certificate issued on a
+    birthday runs to the 5th *next* one. For a person born on 29 February we take 28 February in common years:
+    no source states the certificate rule for them, and this follows the general rule for ages
+    (年齢計算ニ関スル法律 and 民法 art. 143: such a person completes a year at the end of 28 February), and it
+    never lets a certificate outlive the real 5th anniversary. (Renewal in the last 3 months, which runs to the
+    6th birthday, is the caller's business: call this with the old certificate's last day.)
+    """
+    if birth_date > issue_date:
+        msg = "the birth date is after the issue date"
+        raise ValueError(msg)
+    first = issue_date.year if birthday_in(issue_date.year, birth_date) > issue_date else issue_date.year + 1
+    return birthday_in(first + 4, birth_date)
+
+
+def end_of_day_jst(day: dt.date) -> dt.datetime:
+    """The last second of ``day`` in Japan, in UTC (a certificate valid "until" a date is valid all that day)."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), JST).astimezone(dt.UTC)
+
+
+def validity_end(issue_date: dt.date, birth_date: dt.date) -> dt.datetime:
+    """``not_after`` for a certificate issued on ``issue_date``: the end of the 5th birthday after it (JST)."""
+    return end_of_day_jst(five_birthdays_after(issue_date, birth_date))
+
+
+# --- names -----------------------------------------------------------------------------------------------------
+
+
+def root_name() -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "公的個人認証サービス (simulation)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, ROOT_CN),
+        ]
+    )
+
+
+def issuing_name(kind: CertificateKind) -> x509.Name:
+    unit, common = ISSUING[kind]
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+            x509.NameAttribute(NameOID.COMMON_NAME, common),
+        ]
+    )
+
+
+def holder_name(serial: int, not_before: dt.datetime) -> x509.Name:
+    """``C=JP, CN=<issuance id>``: the issue time in JST and the start of the serial, nothing personal."""
+    issued = not_before.astimezone(JST).strftime("%Y%m%d%H%M%S")
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{issued}{serial:040X}"[:30]),
+        ]
+    )
+
+
+# --- builders --------------------------------------------------------------------------------------------------
+
+
+def _second(at: dt.datetime) -> dt.datetime:
+    if at.tzinfo is None:
+        msg = "certificate times must be aware datetimes"
+        raise ValueError(msg)
+    return at.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _years(at: dt.datetime, years: int) -> dt.datetime:
+    return at + dt.timedelta(days=365 * years + years // 4)
+
+
+def build_root(key: ec.EllipticCurvePrivateKey, serial: int, now: dt.datetime) -> x509.Certificate:
+    """The self-signed trust anchor: CA, pathlen 1, keyCertSign + cRLSign."""
+    start = _second(now)
+    name = root_name()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(start)
+        .not_valid_after(_years(start, ROOT_YEARS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+        .add_extension(CA_KEY_USAGE, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    return builder.sign(key, hashes.SHA256())
+
+
+def build_issuing_ca(
+    kind: CertificateKind,
+    public_key: ec.EllipticCurvePublicKey,
+    serial: int,
+    root: x509.Certificate,
+    root_key: ec.EllipticCurvePrivateKey,
+    now: dt.datetime,
+) -> x509.Certificate:
+    """An issuing CA under the root: CA, pathlen 0, keyCertSign + cRLSign, the policy of its kind."""
+    start = _second(now)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(issuing_name(kind))
+        .issuer_name(root.subject)
+        .public_key(public_key)
+        .serial_number(serial)
+        .not_valid_before(start)
+        .not_valid_after(min(_years(start, ISSUING_YEARS), root.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(CA_KEY_USAGE, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(_authority_key_id(root), critical=False)
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(POLICIES[kind], None)]), critical=False
+        )
+    )
+    return builder.sign(root_key, hashes.SHA256())
+
+
+@dataclass(frozen=True)
+class EndEntityRequest:
+    """What an end-entity certificate says (all checked by :func:`build_end_entity`)."""
+
+    kind: CertificateKind
+    public_key: ec.EllipticCurvePublicKey
+    serial: int
+    not_before: dt.datetime
+    not_after: dt.datetime
+    crl_url: str
+    facts: SubjectFacts | None = None
+
+
+def build_end_entity(
+    request: EndEntityRequest, issuer: x509.Certificate, issuer_key: ec.EllipticCurvePrivateKey
+) -> x509.Certificate:
+    """A 署名用 or 利用者証明用 certificate. Facts are required for the first and refused for the second."""
+    check_facts(request.kind, request.facts)
+    start, end = _second(request.not_before), _second(request.not_after)
+    if end <= start:
+        msg = "not_after must be after not_before"
+        raise ValueError(msg)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(holder_name(request.serial, start))
+        .issuer_name(issuer.subject)
+        .public_key(request.public_key)
+        .serial_number(request.serial)
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(KEY_USAGES[request.kind], critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(request.public_key), critical=False)
+        .add_extension(_authority_key_id(issuer), critical=False)
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(POLICIES[request.kind], None)]), critical=False
+        )
+        .add_extension(
+            x509.CRLDistributionPoints(
+                [x509.DistributionPoint([x509.UniformResourceIdentifier(request.crl_url)], None, None, None)]
+            ),
+            critical=False,
+        )
+    )
+    if request.facts is not None:
+        builder = builder.add_extension(facts_alt_names(request.facts), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _authority_key_id(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+
+@dataclass(frozen=True)
+class RevokedEntry:
+    serial: int
+    revoked_at: dt.datetime
+    reason: RevocationReason
+
+
+def build_crl(
+    issuer: x509.Certificate,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    entries: Iterable[RevokedEntry],
+    number: int,
+    this_update: dt.datetime,
+    next_update: dt.datetime,
+) -> x509.CertificateRevocationList:
+    """A full CRL (v2) with crlNumber and the issuer's key identifier; a reasonCode on every entry except
+    ``unspecified`` (RFC 5280 §5.3.1 says to leave that one out)."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(_second(this_update))
+        .next_update(_second(next_update))
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(_authority_key_id(issuer), critical=False)
+    )
+    for entry in entries:
+        revoked = (
+            x509.RevokedCertificateBuilder()
+            .serial_number(entry.serial)
+            .revocation_date(_second(entry.revoked_at))
+        )
+        if entry.reason is not RevocationReason.UNSPECIFIED:
+            revoked = revoked.add_extension(x509.CRLReason(entry.reason.crl_reason), critical=False)
+        builder = builder.add_revoked_certificate(revoked.build())
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+# --- the basic 4 facts in subjectAltName -----------------------------------------------------------------------
+
+
+def check_facts(kind: CertificateKind, facts: SubjectFacts | None) -> None:
+    """Raise ``ValueError`` unless ``facts`` fit ``kind`` (required for 署名用, refused for 利用者証明用)."""
+    if kind is CertificateKind.AUTHENTICATION:
+        if facts is not None:
+            msg = "a user-authentication certificate carries no personal attributes"
+            raise ValueError(msg)
+        return
+    if facts is None:
+        msg = "a signature certificate needs the basic 4 facts"
+        raise ValueError(msg)
+    if not facts.name.strip() or len(facts.name) > MAX_NAME:
+        msg = f"the name must have 1 to {MAX_NAME} characters"
+        raise ValueError(msg)
+    if not facts.address.strip() or len(facts.address) > MAX_ADDRESS:
+        msg = f"the address must have 1 to {MAX_ADDRESS} characters"
+        raise ValueError(msg)
+    if facts.sex not in SEX_CODES:
+        msg = "sex must be 'male' or 'female'"
+        raise ValueError(msg)
+    if era_of(facts.birth_date) is None:
+        msg = "the birth date must be in the 明治 era or later"
+        raise ValueError(msg)
+
+
+def birth_date_code(day: dt.date) -> str:
+    """``EYYYYMMDD``: the era code and the Gregorian date (J-LIS format)."""
+    era = era_of(day)
+    return ERA_CODES[era[0]] if era else "0"
+
+
+def facts_alt_names(facts: SubjectFacts) -> x509.SubjectAlternativeName:
+    """The subjectAltName of a 署名用 certificate, in the order real certificates use."""
+    values = [
+        (OID_NAME, facts.name),
+        (OID_BIRTH_DATE, birth_date_code(facts.birth_date) + facts.birth_date.strftime("%Y%m%d")),
+        (OID_SEX, SEX_CODES[facts.sex]),
+        (OID_ADDRESS, facts.address),
+        (OID_NAME_SUBSTITUTES, "0" * len(facts.name)),  # 0: not a substitute character (we never substitute)
+        (OID_ADDRESS_SUBSTITUTES, "0" * len(facts.address)),
+    ]
+    return x509.SubjectAlternativeName([x509.OtherName(oid, utf8_string(text)) for oid, text in values])
+
+
+def read_facts(certificate: x509.Certificate) -> SubjectFacts | None:
+    """The basic 4 facts of a 署名用 certificate (``None`` when it carries none). ``name_kana`` is ``""``."""
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    found = {
+        other.type_id: read_utf8_string(other.value) for other in names.get_values_for_type(x509.OtherName)
+    }
+    try:
+        birth = found[OID_BIRTH_DATE]
+        return SubjectFacts(
+            name=found[OID_NAME],
+            name_kana="",
+            address=found[OID_ADDRESS],
+            birth_date=dt.datetime.strptime(birth[1:], "%Y%m%d").date(),  # noqa: DTZ007 - a date, no zone
+            sex=SEX_NAMES[found[OID_SEX]],
+        )
+    except (KeyError, ValueError) as exc:
+        msg = "the certificate's personal-data entries are incomplete or malformed"
+        raise ValueError(msg) from exc
+
+
+# --- DER UTF8String (the value inside otherName's [0] EXPLICIT) -------------------------------------------------
+
+UTF8_STRING_TAG: Final = 0x0C
+
+
+def utf8_string(text: str) -> bytes:
+    """DER encoding of an ASN.1 UTF8String."""
+    body = text.encode()
+    n = len(body)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        size = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(size)]) + size
+    return bytes([UTF8_STRING_TAG]) + length + body
+
+
+def read_utf8_string(der: bytes) -> str:
+    """Decode a DER UTF8String (refuses any other tag, indefinite or non-minimal lengths, trailing bytes)."""
+    if len(der) < 2 or der[0] != UTF8_STRING_TAG:
+        msg = "not a UTF8String"
+        raise ValueError(msg)
+    first, offset = der[1], 2
+    if first < 0x80:
+        n = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or len(der) < 2 + count:
+            msg = "bad DER length"
+            raise ValueError(msg)
+        n = int.from_bytes(der[2 : 2 + count], "big")
+        offset += count
+        if n < 0x80 or der[2] == 0:
+            msg = "non-minimal DER length"
+            raise ValueError(msg)
+    if len(der) != offset + n:
+        msg = "DER length does not match"
+        raise ValueError(msg)
+    return der[offset:].decode()
+
+
+# --- serial numbers --------------------------------------------------------------------------------------------
+
+MAX_SERIAL_BITS: Final = 159  # RFC 5280: at most 20 octets, positive
+
+
+def serial_hex(serial: int) -> str:
+    """The storage and display form: lowercase hex without leading zeros."""
+    return format(serial, "x")
+
+
+def parse_serial(text: str) -> int:
+    """A serial as people paste it: decimal digits, or hex with ``0x``, colons (``openssl`` style) or a-f.
+
+    A string of digits only is read as decimal; write hex with ``0x`` when it has no letter."""
+    raw = text.strip().lower()
+    if raw.startswith("0x"):
+        digits, base = raw[2:], 16
+    elif ":" in raw or any(c in "abcdef" for c in raw):
+        digits, base = raw.replace(":", ""), 16
+    else:
+        digits, base = raw, 10
+    allowed = "0123456789abcdef" if base == 16 else "0123456789"
+    if not digits or len(digits) > 60 or any(c not in allowed for c in digits):
+        msg = "a serial number is decimal digits or hexadecimal (0x…, or pairs separated by colons)"
+        raise ValueError(msg)
+    value = int(digits, base)
+    if value <= 0 or value.bit_length() > MAX_SERIAL_BITS + 1:
+        msg = "a serial number is a positive integer of at most 20 octets"
+        raise ValueError(msg)
+    return value

@@ -1,0 +1,521 @@
+"""The trust services: the CA hierarchy, issuing, revoking, status, verification and CRLs.
+
+One :class:`TrustServices` per application: it caches the CA certificates after first load, so ``verify`` costs
+one ECDSA check of the chain link plus one indexed query. CA private keys are opened only to sign. Every method
+works in the caller's transaction and never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from functools import cached_property
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tsunagu.audit import api as audit
+from tsunagu.kernel.clock import Clock
+from tsunagu.kernel.crypto import SealedBox, derive_key
+from tsunagu.kernel.errors import InvalidInput, NotFound
+from tsunagu.pki.core import profiles
+from tsunagu.pki.core.types import (
+    AuthoritySummary,
+    CertificateKind,
+    CertificateStatus,
+    IssuedCertificate,
+    RevocationReason,
+    SignatureVerdict,
+    SubjectFacts,
+    VerifiedCertificate,
+)
+from tsunagu.pki.errors import (
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    MalformedCertificate,
+    UnknownIssuer,
+    WrongCertificateKind,
+)
+from tsunagu.pki.models import Certificate, CertificateAuthority, CrlState
+from tsunagu.settings import Settings
+
+ROOT = "root"
+AUTHORITY_NAMES = (ROOT, CertificateKind.SIGNATURE.value, CertificateKind.AUTHENTICATION.value)
+KEY_PURPOSE = "pki.ca-key"
+CRL_LIFETIME = dt.timedelta(hours=24)  # nextUpdate - thisUpdate
+CRL_REFRESH = dt.timedelta(hours=12)  # a CRL older than this is re-signed even if its content is unchanged
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    """A CA of ours, as cached in memory: its row id, certificate and DER."""
+
+    id: int
+    name: str
+    certificate: x509.Certificate
+    der: bytes
+
+
+def trust_services(settings: Settings, clock: Clock) -> TrustServices:
+    """The application's one instance (it caches the CA certificates)."""
+    return TrustServices(settings, clock)
+
+
+class TrustServices:
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._anchors: dict[str, _Anchor] | None = None
+        self._by_issuer: dict[bytes, _Anchor] = {}
+
+    # --- the hierarchy -----------------------------------------------------------------------------------------
+
+    @cached_property
+    def _key_box_key(self) -> bytes:
+        return derive_key(self._settings.master_secret(), KEY_PURPOSE)
+
+    def _box(self, name: str) -> SealedBox:
+        return SealedBox(self._key_box_key, f"pki.ca:{name}".encode())
+
+    def ensure_hierarchy(self, db: Session, *, actor: str = SYSTEM) -> None:
+        """Create the root and the two issuing CAs once (idempotent; each creation is audited)."""
+        if self._load(db):
+            return
+        rows = {a.name: a for a in db.scalars(select(CertificateAuthority))}
+        now = self._clock.now()
+        if ROOT in rows:
+            root_cert = x509.load_der_x509_certificate(rows[ROOT].certificate)
+            root_key = self._open_key(rows[ROOT])
+        else:
+            root_key = ec.generate_private_key(ec.SECP256R1())
+            root_cert = profiles.build_root(root_key, x509.random_serial_number(), now)
+            self._store(db, ROOT, "root", root_cert, root_key, actor)
+        for kind in CertificateKind:
+            if kind.value not in rows:
+                key = ec.generate_private_key(ec.SECP256R1())
+                cert = profiles.build_issuing_ca(
+                    kind, key.public_key(), x509.random_serial_number(), root_cert, root_key, now
+                )
+                self._store(db, kind.value, "issuing", cert, key, actor)
+        db.flush()
+        self._load(db)
+
+    def _store(
+        self,
+        db: Session,
+        name: str,
+        kind: str,
+        cert: x509.Certificate,
+        key: ec.EllipticCurvePrivateKey,
+        actor: str,
+    ) -> None:
+        pkcs8 = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        db.add(
+            CertificateAuthority(
+                name=name,
+                kind=kind,
+                subject=cert.subject.rfc4514_string(),
+                certificate=cert.public_bytes(serialization.Encoding.DER),
+                sealed_key=self._box(name).seal(pkcs8),
+                created_at=self._clock.now(),
+            )
+        )
+        audit.record(db, actor, audit.AuditAction.CA_CREATED, f"ca:{name}", kind=kind)
+
+    def _load(self, db: Session) -> bool:
+        """Fill the in-memory cache from the table; ``False`` while the hierarchy is incomplete."""
+        if self._anchors is not None:
+            return True
+        rows = db.execute(
+            select(CertificateAuthority.id, CertificateAuthority.name, CertificateAuthority.certificate)
+        ).all()
+        anchors = {
+            name: _Anchor(ca_id, name, x509.load_der_x509_certificate(der), der) for ca_id, name, der in rows
+        }
+        if set(anchors) != set(AUTHORITY_NAMES):
+            return False
+        self._by_issuer = {
+            a.certificate.subject.public_bytes(): a for a in anchors.values() if a.name != ROOT
+        }
+        self._anchors = anchors
+        return True
+
+    def _anchor(self, db: Session, name: str) -> _Anchor:
+        self.ensure_hierarchy(db)
+        assert self._anchors is not None  # noqa: S101 - ensure_hierarchy loaded it
+        return self._anchors[name]
+
+    def _open_key(self, row: CertificateAuthority) -> ec.EllipticCurvePrivateKey:
+        key = serialization.load_der_private_key(self._box(row.name).open(row.sealed_key), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            msg = f"the key of CA {row.name} is not an EC key"
+            raise TypeError(msg)
+        return key
+
+    def _signing_key(self, db: Session, anchor: _Anchor) -> ec.EllipticCurvePrivateKey:
+        row = db.get(CertificateAuthority, anchor.id)
+        if row is None:  # pragma: no cover - the cache came from this table
+            msg = f"CA {anchor.name} vanished"
+            raise RuntimeError(msg)
+        return self._open_key(row)
+
+    def ca_certificate(self, db: Session, name: str) -> bytes:
+        """DER of ``root``, ``signature`` or ``authentication`` (the hierarchy is created on first use)."""
+        if name not in AUTHORITY_NAMES:
+            raise NotFound(
+                f"There is no CA named {name!r} (root, signature, authentication).",
+                ja="その認証局はありません。",
+            )
+        return self._anchor(db, name).der
+
+    def authorities(self, db: Session) -> list[AuthoritySummary]:
+        """The three CAs, root first."""
+        out = []
+        for name in AUTHORITY_NAMES:
+            cert = self._anchor(db, name).certificate
+            out.append(
+                AuthoritySummary(
+                    name=name,
+                    subject=cert.subject.rfc4514_string(),
+                    issuer=cert.issuer.rfc4514_string(),
+                    serial=cert.serial_number,
+                    not_before=cert.not_valid_before_utc,
+                    not_after=cert.not_valid_after_utc,
+                    sha256_fingerprint=cert.fingerprint(hashes.SHA256()).hex(":").upper(),
+                )
+            )
+        return out
+
+    # --- issuing and revoking ----------------------------------------------------------------------------------
+
+    def crl_url(self, kind: CertificateKind) -> str:
+        return f"{self._settings.public_url}/pki/crl/{kind.value}.crl"
+
+    def issue(
+        self,
+        db: Session,
+        kind: CertificateKind,
+        public_key: ec.EllipticCurvePublicKey,
+        not_after: dt.datetime,
+        holder: str,
+        facts: SubjectFacts | None = None,
+        *,
+        actor: str = SYSTEM,
+    ) -> IssuedCertificate:
+        """Issue a certificate of ``kind`` for ``public_key`` to ``holder`` (facts required for SIGNATURE,
+        refused for AUTHENTICATION). Audited."""
+        kind = CertificateKind(kind)
+        _check_request(kind, public_key, holder, facts)
+        anchor = self._anchor(db, kind.value)
+        now = self._clock.now()
+        if not_after.tzinfo is None or not_after <= now:
+            raise InvalidInput(
+                "not_after must be an aware time in the future.", ja="有効期限が正しくありません。"
+            )
+        if not_after > anchor.certificate.not_valid_after_utc:
+            raise InvalidInput(
+                "not_after is beyond the issuing CA's own validity.",
+                ja="有効期限が認証局の有効期間を超えています。",
+            )
+        request = profiles.EndEntityRequest(
+            kind, public_key, x509.random_serial_number(), now, not_after, self.crl_url(kind), facts
+        )
+        cert = profiles.build_end_entity(request, anchor.certificate, self._signing_key(db, anchor))
+        der = cert.public_bytes(serialization.Encoding.DER)
+        serial = profiles.serial_hex(cert.serial_number)
+        db.add(
+            Certificate(
+                serial=serial,
+                authority_id=anchor.id,
+                kind=kind.value,
+                holder=holder,
+                not_before=cert.not_valid_before_utc,
+                not_after=cert.not_valid_after_utc,
+                der=der,
+                issued_at=now,
+            )
+        )
+        audit.record(
+            db,
+            actor,
+            audit.AuditAction.CERTIFICATE_ISSUED,
+            f"certificate:{serial}",
+            kind=kind.value,
+            holder=holder,
+        )
+        return IssuedCertificate(
+            cert.serial_number, kind, der, cert.not_valid_before_utc, cert.not_valid_after_utc
+        )
+
+    def revoke(self, db: Session, serial: int, reason: RevocationReason, *, actor: str = SYSTEM) -> bool:
+        """Revoke a certificate. Idempotent: ``False`` when nothing changed. The first revocation time is kept;
+        a hold (``CERTIFICATE_HOLD``) may be turned into a permanent revocation. Audited when it changes."""
+        reason = RevocationReason(reason)
+        row = self._row_for_update(db, serial)
+        if row.revoked_at is None:
+            row.revoked_at = self._clock.now().replace(microsecond=0)  # CRLs carry whole seconds
+        elif (
+            row.revocation_reason == RevocationReason.CERTIFICATE_HOLD
+            and reason != RevocationReason.CERTIFICATE_HOLD
+        ):
+            pass  # a held certificate is now revoked for good, still as from the hold
+        else:
+            return False
+        row.revocation_reason = reason.value
+        audit.record(
+            db,
+            actor,
+            audit.AuditAction.CERTIFICATE_REVOKED,
+            f"certificate:{row.serial}",
+            kind=row.kind,
+            reason=reason.value,
+        )
+        return True
+
+    def release_hold(self, db: Session, serial: int, *, actor: str = SYSTEM) -> bool:
+        """End a hold (一時保留の解除, when a suspended card is restored). ``False`` if it was not on hold."""
+        row = self._row_for_update(db, serial)
+        if row.revocation_reason != RevocationReason.CERTIFICATE_HOLD:
+            return False
+        row.revoked_at, row.revocation_reason = None, None
+        audit.record(
+            db,
+            actor,
+            audit.AuditAction.CERTIFICATE_REVOKED,
+            f"certificate:{row.serial}",
+            kind=row.kind,
+            reason="hold_released",
+        )
+        return True
+
+    def revoke_holder(
+        self,
+        db: Session,
+        holder: str,
+        reason: RevocationReason,
+        kind: CertificateKind | None = None,
+        *,
+        actor: str = SYSTEM,
+    ) -> list[int]:
+        """Revoke every live certificate of ``holder`` (of one ``kind``, or both); the serials that changed."""
+        stmt = select(Certificate.serial).where(Certificate.holder == holder)
+        if kind is not None:
+            stmt = stmt.where(Certificate.kind == CertificateKind(kind).value)
+        serials = [int(s, 16) for s in db.scalars(stmt.order_by(Certificate.id))]
+        return [s for s in serials if self.revoke(db, s, reason, actor=actor)]
+
+    def _row_for_update(self, db: Session, serial: int) -> Certificate:
+        row = db.scalars(
+            select(Certificate).where(Certificate.serial == profiles.serial_hex(serial)).with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise NotFound(
+                "No certificate of ours has this serial number.", ja="その電子証明書は見つかりません。"
+            )
+        return row
+
+    # --- status and verification -------------------------------------------------------------------------------
+
+    def status(self, db: Session, serial: int, *, actor: str | None = None) -> CertificateStatus:
+        """good | revoked | unknown. Audited (``CERTIFICATE_STATUS_QUERIED``) when an ``actor`` is given."""
+        row = db.execute(
+            select(
+                Certificate.kind, Certificate.not_after, Certificate.revoked_at, Certificate.revocation_reason
+            ).where(Certificate.serial == profiles.serial_hex(serial))
+        ).one_or_none()
+        if row is None:
+            result = CertificateStatus(serial, "unknown", None, None)
+        else:
+            kind, not_after, revoked_at, reason = row
+            state = "good" if revoked_at is None else "revoked"
+            result = CertificateStatus(serial, state, revoked_at, reason, CertificateKind(kind), not_after)
+        if actor is not None:
+            audit.record(
+                db,
+                actor,
+                audit.AuditAction.CERTIFICATE_STATUS_QUERIED,
+                f"certificate:{profiles.serial_hex(serial)}"[:64],
+                state=result.state,
+            )
+        return result
+
+    def verify(
+        self, db: Session, der: bytes, kind: CertificateKind, at: dt.datetime | None = None
+    ) -> VerifiedCertificate:
+        """Accept ``der`` only if our CA of ``kind`` issued it, it is valid at ``at`` (default now) and not
+        revoked at ``at``. Raises a :class:`~tsunagu.pki.errors.CertificateRefused` otherwise."""
+        verified, _revoked_at, _reason = self._verify(db, der, CertificateKind(kind), at or self._clock.now())
+        return verified
+
+    def _verify(
+        self, db: Session, der: bytes, kind: CertificateKind, at: dt.datetime
+    ) -> tuple[VerifiedCertificate, dt.datetime | None, str | None]:
+        cert = _parse(der)
+        self._check_chain(db, cert, kind)
+        if at < cert.not_valid_before_utc:
+            raise CertificateNotYetValid
+        if at > cert.not_valid_after_utc:
+            raise CertificateExpired
+        row = db.execute(
+            select(Certificate.holder, Certificate.revoked_at, Certificate.revocation_reason).where(
+                Certificate.serial == profiles.serial_hex(cert.serial_number)
+            )
+        ).one_or_none()
+        if (
+            row is None
+        ):  # signed by our CA but not in our records (e.g. a database restored from an old backup)
+            raise UnknownIssuer("The certificate is not in this platform's records.")
+        holder, revoked_at, reason = row
+        if revoked_at is not None and revoked_at <= at:
+            raise CertificateRevoked(revoked_at)
+        public_key = cert.public_key()
+        if not isinstance(public_key, ec.EllipticCurvePublicKey):  # pragma: no cover - we issue EC only
+            raise MalformedCertificate
+        try:
+            facts = profiles.read_facts(cert) if kind is CertificateKind.SIGNATURE else None
+        except ValueError as exc:
+            raise MalformedCertificate from exc
+        verified = VerifiedCertificate(
+            cert.serial_number,
+            kind,
+            holder,
+            cert.not_valid_before_utc,
+            cert.not_valid_after_utc,
+            public_key,
+            facts,
+        )
+        return verified, revoked_at, reason
+
+    def _check_chain(self, db: Session, cert: x509.Certificate, kind: CertificateKind) -> None:
+        if not self._load(db):
+            raise UnknownIssuer
+        anchor = self._by_issuer.get(cert.issuer.public_bytes())
+        if anchor is None:
+            raise UnknownIssuer
+        try:
+            cert.verify_directly_issued_by(anchor.certificate)
+        except (ValueError, TypeError, InvalidSignature) as exc:
+            raise UnknownIssuer from exc
+        if anchor.name != kind.value:
+            raise WrongCertificateKind
+
+    def verify_signature(
+        self,
+        db: Session,
+        der: bytes,
+        kind: CertificateKind,
+        data: bytes,
+        signature: bytes,
+        signed_at: dt.datetime | None = None,
+    ) -> SignatureVerdict:
+        """Check an ECDSA-SHA256 (DER) signature over ``data`` made with the certificate's key at ``signed_at``
+        (default now). The certificate must have been valid then (refusals raise as in :meth:`verify`); a
+        revocation after ``signed_at`` leaves the signature valid and is reported in ``revoked_at``."""
+        verified, revoked_at, reason = self._verify(
+            db, der, CertificateKind(kind), signed_at or self._clock.now()
+        )
+        try:
+            verified.public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature:
+            return SignatureVerdict(
+                False,
+                verified,
+                revoked_at,
+                "The signature does not match the data and the certificate.",
+                "署名が検証できませんでした（データまたは署名が改変されているか、別の鍵で署名されています）。",
+                reason,
+            )
+        if revoked_at is not None:
+            return SignatureVerdict(
+                True,
+                verified,
+                revoked_at,
+                f"Valid signature; the certificate was revoked at {revoked_at.isoformat()}, after signing.",
+                f"署名は有効です。ただし電子証明書は署名の後、{revoked_at.isoformat()} に失効しています。",
+                reason,
+            )
+        return SignatureVerdict(True, verified, None, "Valid signature.", "署名は有効です。")
+
+    # --- CRLs --------------------------------------------------------------------------------------------------
+
+    def crl(self, db: Session, kind: CertificateKind) -> bytes:
+        """The DER CRL of the issuing CA of ``kind``. The last one is served again while its content is
+        unchanged and it is fresh (under 12 h old); otherwise a new one is signed with crlNumber + 1, valid 24 h.
+        Every revoked certificate stays listed (none is dropped at expiry)."""
+        anchor = self._anchor(db, CertificateKind(kind).value)
+        rows = db.execute(
+            select(Certificate.serial, Certificate.revoked_at, Certificate.revocation_reason)
+            .where(Certificate.authority_id == anchor.id, Certificate.revoked_at.is_not(None))
+            .order_by(Certificate.revoked_at, Certificate.serial)
+        ).tuples()
+        entries = [
+            profiles.RevokedEntry(int(serial, 16), revoked_at, RevocationReason(reason or "unspecified"))
+            for serial, revoked_at, reason in rows
+            if revoked_at is not None
+        ]
+        digest = hashlib.sha256(
+            "\n".join(f"{e.serial:x} {e.revoked_at.isoformat()} {e.reason.value}" for e in entries).encode()
+        ).hexdigest()
+        now = self._clock.now()
+        state = db.scalars(
+            select(CrlState).where(CrlState.authority_id == anchor.id).with_for_update()
+        ).one_or_none()
+        if state is not None and state.content_digest == digest and now < state.this_update + CRL_REFRESH:
+            return state.der
+        number = 1 if state is None else state.number + 1
+        crl = profiles.build_crl(
+            anchor.certificate, self._signing_key(db, anchor), entries, number, now, now + CRL_LIFETIME
+        )
+        der = crl.public_bytes(serialization.Encoding.DER)
+        if state is None:
+            state = CrlState(authority_id=anchor.id)
+            db.add(state)
+        state.number, state.content_digest, state.der = number, digest, der
+        state.this_update, state.next_update = crl.last_update_utc, crl.next_update_utc or now + CRL_LIFETIME
+        return der
+
+
+def _parse(der: bytes) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(der)
+    except (ValueError, TypeError) as exc:
+        raise MalformedCertificate from exc
+
+
+def _check_request(
+    kind: CertificateKind, public_key: object, holder: str, facts: SubjectFacts | None
+) -> None:
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
+        public_key.curve, ec.SECP256R1
+    ):
+        raise InvalidInput(
+            "The public key must be a P-256 (secp256r1) key.", ja="公開鍵は P-256 の鍵にしてください。"
+        )
+    if not holder or len(holder) > 64:
+        raise InvalidInput(
+            "The holder reference must have 1 to 64 characters.", ja="保有者の参照が正しくありません。"
+        )
+    if kind is CertificateKind.AUTHENTICATION and facts is not None:
+        raise InvalidInput(
+            "A user-authentication certificate carries no personal attributes; give no facts.",
+            ja="利用者証明用電子証明書には個人の属性を記録しません。",
+        )
+    if kind is CertificateKind.SIGNATURE and facts is None:
+        raise InvalidInput(
+            "A signature certificate needs the basic 4 facts (name, address, birth date, sex).",
+            ja="署名用電子証明書には基本4情報（氏名・住所・生年月日・性別）が必要です。",
+        )
+    try:
+        profiles.check_facts(kind, facts)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"The facts cannot be certified: {exc}.", ja="基本4情報の形式が正しくありません。"
+        ) from exc
