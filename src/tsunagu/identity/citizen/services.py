@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
 from tsunagu.identity.citizen.models import CitizenSession, LoginRecord
+from tsunagu.identity.proxies.models import ProxyGrant
 from tsunagu.kernel.access import CitizenPrincipal
 from tsunagu.kernel.clock import Clock
 from tsunagu.kernel.crypto import token_hash
@@ -93,7 +94,25 @@ def resolve_citizen_session(
     window = dt.timedelta(minutes=policy.idle_minutes)
     if row.idle_expires_at - now < window / 2:
         row.idle_expires_at = min(now + window, row.absolute_expires_at)
+    if row.acting_for is not None and not _still_proxy(db, row.person_id, row.acting_for):
+        row.acting_for = None  # the principal revoked the proxy: acting stops at the next request
+        row.acting_for_name = None
     return principal_of(row)
+
+
+def _still_proxy(db: Session, proxy_id: int, principal_id: int) -> bool:
+    return (
+        db.scalar(
+            select(ProxyGrant.id)
+            .where(
+                ProxyGrant.proxy_person_id == proxy_id,
+                ProxyGrant.principal_person_id == principal_id,
+                ProxyGrant.state == "active",
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def close_citizen_session(db: Session, raw: str) -> None:
