@@ -17,6 +17,9 @@ from tsunagu.identity import pages as identity_pages
 from tsunagu.identity.citizen import pages as citizen_pages
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.clock import Clock
+from tsunagu.pki import api as pki_api
+from tsunagu.pki import http as pki_http
+from tsunagu.pki import pages as pki_pages
 from tsunagu.registry import api as registry_api
 from tsunagu.registry import http as registry_http
 from tsunagu.registry import pages as registry_pages
@@ -61,6 +64,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     ctx.extras["jinja"] = make_environment()
     reg = registry_api.registry_context(settings, clock)
+    trust = pki_api.trust_services(settings, clock)  # one per app: it caches the CA certificates
+    ctx.extras["trust"] = trust
 
     def registry_ctx(_request: Request) -> RegistryContext:
         return reg
@@ -80,6 +85,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(audit_pages.router())
     app.include_router(registry_pages.router(registry_ctx))
     app.include_router(registry_http.router(registry_ctx))
+    app.include_router(pki_http.router(lambda _request: trust))
+    app.include_router(pki_pages.router(lambda _request: trust))
 
     @app.get(OPENAPI_URL, dependencies=[guard(Access.public())], include_in_schema=False)
     async def openapi_document() -> JSONResponse:

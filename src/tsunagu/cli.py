@@ -13,6 +13,7 @@ from tsunagu.db.migrate import upgrade
 from tsunagu.demo import DEMO_STAFF, prepare
 from tsunagu.identity import cli as identity_cli
 from tsunagu.kernel.clock import Clock
+from tsunagu.pki import cli as pki_cli
 from tsunagu.registry import cli as registry_cli
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
@@ -55,6 +56,7 @@ def build() -> typer.Typer:
     app.add_typer(db_app, name="db")
     app.add_typer(registry_cli.build(), name="registry")
     app.add_typer(identity_cli.build(), name="staff")
+    app.add_typer(pki_cli.build(), name="pki")
 
     @db_app.command("upgrade")
     def db_upgrade(
