@@ -1,5 +1,33 @@
 """Public interface of the identity domain (the only module other packages may import)."""
 
+from tsunagu.identity.cards.chip import PIN_REFUSALS, CardChip, PinStatus, SoftwareChip, SurfaceData
+from tsunagu.identity.cards.services import (
+    CardContext,
+    CardPins,
+    CardView,
+    add_signature_certificate,
+    card_context,
+    card_for_certificate,
+    cards_of,
+    chip_for,
+    get_card,
+    issue_card,
+    issue_demo_cards,
+    registry_listener,
+    reissue_card,
+    report_loss,
+    reset_pin,
+    restore_card,
+    suspend_card,
+)
+from tsunagu.identity.core.card_rules import (
+    CardExpired,
+    CardRevoked,
+    CardStatus,
+    CardSuspended,
+    NoSignatureCertificate,
+)
+from tsunagu.identity.core.pins import InvalidPin, PinLocked, PinSlot, WrongPin
 from tsunagu.identity.core.roles import ROLE_PERMISSIONS, Role, permissions_for
 from tsunagu.identity.services import (
     authenticate,
@@ -13,15 +41,46 @@ from tsunagu.identity.services import (
 )
 
 __all__ = [
+    "PIN_REFUSALS",
     "ROLE_PERMISSIONS",
+    "CardChip",
+    "CardContext",
+    "CardExpired",
+    "CardPins",
+    "CardRevoked",
+    "CardStatus",
+    "CardSuspended",
+    "CardView",
+    "InvalidPin",
+    "NoSignatureCertificate",
+    "PinLocked",
+    "PinSlot",
+    "PinStatus",
     "Role",
+    "SoftwareChip",
+    "SurfaceData",
+    "WrongPin",
+    "add_signature_certificate",
     "authenticate",
+    "card_context",
+    "card_for_certificate",
+    "cards_of",
+    "chip_for",
     "close_session",
     "create_api_token",
     "create_staff",
+    "get_card",
+    "issue_card",
+    "issue_demo_cards",
     "open_session",
     "permissions_for",
     "principal_of",
+    "registry_listener",
+    "reissue_card",
+    "report_loss",
+    "reset_pin",
     "resolve_api_token",
     "resolve_session",
+    "restore_card",
+    "suspend_card",
 ]

@@ -129,7 +129,7 @@ class SoftwareChip:
     def read_certificate(self, slot: PinSlot) -> bytes:
         row = self._slot(slot)
         if row is None or row.certificate is None:
-            raise NoSignatureCertificate
+            raise NoSignatureCertificate(under_age=True)  # the only card without the slot
         return row.certificate
 
     def sign(self, slot: PinSlot, pin: str, data: bytes) -> bytes:
@@ -138,7 +138,7 @@ class SoftwareChip:
         card = self._usable_card()
         row = self._slot(slot, for_update=True)
         if row is None or row.sealed_key is None:
-            raise NoSignatureCertificate
+            raise NoSignatureCertificate(under_age=True)  # the only card without the slot
         self._check_pin(card, row, slot, pin)
         key = serialization.load_der_private_key(
             self._keys.box(self._serial, slot.value).open(row.sealed_key), None
@@ -178,7 +178,7 @@ class SoftwareChip:
     def pin_status(self, slot: PinSlot) -> PinStatus:
         row = self._slot(slot)
         if row is None:
-            raise NoSignatureCertificate
+            raise NoSignatureCertificate(under_age=True)  # the only card without the slot
         counter = PinCounter(row.failures, row.locked)
         return PinStatus(slot, counter.remaining(slot), row.locked)
 
@@ -189,14 +189,14 @@ class SoftwareChip:
         card = self._usable_card()
         row = self._slot(slot, for_update=True)
         if row is None:
-            raise NoSignatureCertificate
+            raise NoSignatureCertificate(under_age=True)  # the only card without the slot
         self._check_pin(card, row, slot, pin)
 
     def public_key(self, slot: PinSlot) -> bytes:
         """The slot's public key (SubjectPublicKeyInfo DER), for a certificate request."""
         row = self._slot(slot)
         if row is None or row.sealed_key is None:
-            raise NoSignatureCertificate
+            raise NoSignatureCertificate(under_age=True)  # the only card without the slot
         key = serialization.load_der_private_key(
             self._keys.box(self._serial, slot.value).open(row.sealed_key), None
         )
@@ -209,7 +209,7 @@ class SoftwareChip:
         check_new_pin(slot, new_pin)
         row = self._slot(slot, for_update=True)
         if row is None:
-            raise NoSignatureCertificate
+            raise NoSignatureCertificate(under_age=True)  # the only card without the slot
         row.pin_hash = self._keys.pin_hash(self._serial, slot, new_pin)
         row.failures, row.locked = 0, False
         row.updated_at = self._clock.now()

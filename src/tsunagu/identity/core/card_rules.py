@@ -85,7 +85,10 @@ class NoSignatureCertificate(Forbidden):
 
     def __init__(self, *, under_age: bool = False) -> None:
         if under_age:
-            en = "Signature certificates are not issued to people under 15. Apply at the counter from age 15."
+            en = (
+                "This card has no signature certificate: none is issued to people under 15. "
+                "Apply at the municipal counter from age 15."
+            )
             ja = "署名用電子証明書は15歳未満の方には発行されません。15歳以降に窓口で申請してください。"
         else:
             en = (
