@@ -15,6 +15,7 @@ from tsunagu.audit import pages as audit_pages
 from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.identity import pages as identity_pages
 from tsunagu.identity.citizen import pages as citizen_pages
+from tsunagu.identity.passkeys import pages as passkey_pages
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.clock import Clock
 from tsunagu.pki import api as pki_api
@@ -82,6 +83,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(pages.router(registry_pages.top_context(registry_ctx)))
     app.include_router(identity_pages.router())
     app.include_router(citizen_pages.router())
+    app.include_router(passkey_pages.router(ctx))
     app.include_router(audit_pages.router())
     app.include_router(registry_pages.router(registry_ctx))
     app.include_router(registry_http.router(registry_ctx))
