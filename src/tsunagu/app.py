@@ -10,12 +10,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.staticfiles import StaticFiles
 
-from tsunagu import __version__
+from tsunagu import __version__, wiring
 from tsunagu.audit import pages as audit_pages
 from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.identity import pages as identity_pages
+from tsunagu.identity.cardlogin import http as cardlogin_http
+from tsunagu.identity.cardlogin import pages as cardlogin_pages
+from tsunagu.identity.citizen import card_pages as citizen_card_pages
 from tsunagu.identity.citizen import pages as citizen_pages
 from tsunagu.identity.passkeys import pages as passkey_pages
+from tsunagu.identity.proxies import pages as proxy_pages
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.clock import Clock
 from tsunagu.pki import api as pki_api
@@ -64,9 +68,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         resolve_citizen=citizen_pages.resolve_citizen,
     )
     ctx.extras["jinja"] = make_environment()
-    reg = registry_api.registry_context(settings, clock)
     trust = pki_api.trust_services(settings, clock)  # one per app: it caches the CA certificates
     ctx.extras["trust"] = trust
+    reg = registry_api.registry_context(settings, clock, wiring.registry_listeners(settings, clock, trust))
 
     def registry_ctx(_request: Request) -> RegistryContext:
         return reg
@@ -83,6 +87,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(pages.router(registry_pages.top_context(registry_ctx)))
     app.include_router(identity_pages.router())
     app.include_router(citizen_pages.router())
+    app.include_router(cardlogin_pages.router(lambda _request: trust))
+    app.include_router(cardlogin_http.router(lambda _request: trust))
+    app.include_router(proxy_pages.router())
+    app.include_router(citizen_card_pages.router(lambda _request: trust))
+    ctx.extras.setdefault("my_sections", []).extend([citizen_card_pages.SECTION, proxy_pages.SECTION])
     app.include_router(passkey_pages.router(ctx))
     app.include_router(audit_pages.router())
     app.include_router(registry_pages.router(registry_ctx))

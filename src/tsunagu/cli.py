@@ -8,10 +8,12 @@ from typing import Annotated
 
 import typer
 
+from tsunagu import wiring
 from tsunagu.clikit import DATA_DIR_HELP, emit, err, fail, progress, settings_for
 from tsunagu.db.migrate import upgrade
-from tsunagu.demo import DEMO_STAFF, prepare
+from tsunagu.demo import DEMO_RELYING_PARTIES, DEMO_STAFF, prepare
 from tsunagu.identity import cli as identity_cli
+from tsunagu.identity.oidc import cli as oidc_cli
 from tsunagu.kernel.clock import Clock
 from tsunagu.pki import cli as pki_cli
 from tsunagu.registry import cli as registry_cli
@@ -26,6 +28,10 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 def serve_app(settings_dir: Path, host: str, port: int, workers: int, environment: str | None = None) -> None:
     import uvicorn  # noqa: PLC0415 - only needed when serving
+
+    if "TSUNAGU_PUBLIC_URL" not in os.environ:  # the OIDC issuer, CRL and QR links name the address served
+        shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else (f"[{host}]" if ":" in host else host)  # noqa: S104
+        os.environ["TSUNAGU_PUBLIC_URL"] = f"http://{shown}:{port}"
 
     if host not in LOOPBACK and settings_for(settings_dir).cookie_secure:
         err.print(
@@ -54,8 +60,9 @@ def build() -> typer.Typer:
     app = typer.Typer(help="tsunagu: a digital-government platform.", no_args_is_help=True)
     db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
     app.add_typer(db_app, name="db")
-    app.add_typer(registry_cli.build(), name="registry")
+    app.add_typer(registry_cli.build(wiring.registry_listeners), name="registry")
     app.add_typer(identity_cli.build(), name="staff")
+    app.add_typer(oidc_cli.build(), name="oidc")
     app.add_typer(pki_cli.build(), name="pki")
 
     @db_app.command("upgrade")
@@ -101,6 +108,8 @@ def build() -> typer.Typer:
                 f"  portal:   {url}",
                 "  staff logins:",
                 *(f"    {x['username']} / {x['password']}  ({', '.join(x['roles'])})" for x in logins),
+                "  OpenID Connect relying parties (demo secrets; issuer: the portal URL):",
+                *(f"    {x['client_id']} / {x['client_secret']}  ({x['name']})" for x in DEMO_RELYING_PARTIES),
             ]
         )
         emit(
@@ -112,6 +121,10 @@ def build() -> typer.Typer:
                 "seeded_now": result.seeded_now,
                 "seed": seeded,
                 "logins": logins,
+                "relying_parties": [
+                    {k: x[k] for k in ("client_id", "client_secret", "name", "redirect_uris")}
+                    for x in DEMO_RELYING_PARTIES
+                ],
             },
             human,
         )

@@ -7,12 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tsunagu.db.engine import make_engine
 from tsunagu.db.meta import get_meta, set_meta
 from tsunagu.db.migrate import upgrade
 from tsunagu.identity import api as identity
+from tsunagu.identity.oidc import api as oidc
+from tsunagu.kernel.clock import JST, Clock, fixed_clock
+from tsunagu.registry.models import Person
 from tsunagu.registry.seed.loader import seed_population
 from tsunagu.registry.services.keys import RegistryKeys
 from tsunagu.settings import Settings
@@ -23,6 +27,73 @@ DEMO_STAFF = (
     ("counter", "窓口 花子 (demo)", "demo-counter-pass", [identity.Role.COUNTER_STAFF]),
     ("auditor", "監査 一郎 (demo)", "demo-auditor-pass", [identity.Role.AUDITOR]),
 )
+
+
+DEMO_PINS = {"authentication": "1234", "signature": "TSUNAGU1", "surface": "1234"}
+DEMO_CARD_HOUSEHOLDS = 8
+
+
+def _demo_cards(db: Session, settings: Settings, as_of: dt.date) -> int:
+    """My Number cards for the people of the first households (adults and children, so that a parent can act
+    for a child), all with the same demo PINs."""
+    rows = db.execute(
+        select(Person.id, Person.household_id)
+        .where(Person.status == "resident", Person.address_suppressed.is_(False))
+        .order_by(Person.household_id, Person.id)
+        .limit(60)
+    ).all()
+    households: list[int] = []
+    people: list[int] = []
+    for person_id, household_id in rows:
+        if household_id not in households:
+            if len(households) == DEMO_CARD_HOUSEHOLDS:
+                break
+            households.append(household_id)
+        people.append(person_id)
+    clock = fixed_clock(
+        dt.datetime.combine(as_of, dt.time(0, 0), tzinfo=JST)
+    )  # valid from the start of as_of
+    ctx = identity.card_context(settings, clock)
+    pins = identity.CardPins(
+        authentication=DEMO_PINS["authentication"],
+        surface=DEMO_PINS["surface"],
+        signature=DEMO_PINS["signature"],
+    )
+    return len(identity.issue_demo_cards(db, ctx, people, pins))
+
+
+# OpenID Connect relying parties of the demo, with fixed secrets (demo only: a real RP gets a random secret
+# from `tsunagu oidc register`, shown once). The bank is the example RP in examples/rp/.
+DEMO_RELYING_PARTIES = (
+    {
+        "client_id": "tsunagu-bank-demo",
+        "client_secret": "demo-bank-secret-not-for-production",
+        "name": "つなぐ銀行 口座開設",
+        "name_en": "Tsunagu Bank account opening",
+        "sector": "private",
+        "redirect_uris": ["http://127.0.0.1:8001/callback"],
+        "scopes": "openid profile address birthdate",
+        "sector_identifier": "bank.tsunagu.example",
+    },
+    {
+        "client_id": "city-portal-demo",
+        "client_secret": "demo-city-secret-not-for-production",
+        "name": "つなぐ市 電子申請",
+        "name_en": "Tsunagu City e-applications",
+        "sector": "public",
+        "redirect_uris": ["http://127.0.0.1:8002/callback"],
+        "scopes": "openid profile address birthdate gender",
+        "sector_identifier": "city.tsunagu.example",
+    },
+)
+
+
+def _demo_relying_parties(db: Session) -> None:
+    """Register the demo relying parties once (idempotent: existing ones are left as they are)."""
+    for rp in DEMO_RELYING_PARTIES:
+        if oidc.get_client(db, str(rp["client_id"])) is None:
+            oidc.register_client(db, Clock(), actor="demo", **rp)  # type: ignore[arg-type]
+    db.flush()
 
 
 @dataclass(frozen=True)
@@ -46,6 +117,7 @@ def prepare(
             if settings.is_sqlite:
                 conn.exec_driver_sql("PRAGMA cache_size=-262144")
             db = Session(bind=conn)
+            _demo_relying_parties(db)
             existing = get_meta(db, SEED_KEY)
             if existing is not None:
                 return DemoResult(False, existing)
@@ -63,6 +135,7 @@ def prepare(
                 "seed": seed,
                 "as_of": as_of.isoformat(),
             }
+            info["cards"] = _demo_cards(db, settings, as_of)
             set_meta(db, SEED_KEY, info)
             db.flush()
             # Fresh statistics so the query planner picks the name indexes (SQLite has none until ANALYZE).

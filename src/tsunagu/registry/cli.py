@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +20,7 @@ from tsunagu.kernel.clock import Clock
 from tsunagu.registry import api
 from tsunagu.registry.models import Person
 from tsunagu.registry.services import exchange, queries, records, verify
+from tsunagu.settings import Settings
 
 P = Permission
 ALL = tuple(Permission)
@@ -27,14 +28,20 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
 
 
-def build(listeners: Sequence[records.ChangeListener] = ()) -> typer.Typer:
-    """The ``registry`` commands; ``listeners`` (wired by the shell) hear of every recorded event."""
+ListenersFor = Callable[[Settings, Clock], Sequence[records.ChangeListener]]
+
+
+def build(listeners_for: ListenersFor = lambda _s, _c: ()) -> typer.Typer:
+    """The ``registry`` commands; the listeners (wired by the shell) hear of every recorded event."""
     app = typer.Typer(help="Resident registry (住民基本台帳).", no_args_is_help=True)
 
     def _open(data_dir: Path | None) -> tuple[records.RegistryContext, sessionmaker[Session]]:
         settings = settings_for(data_dir)
         engine = make_engine(settings)
-        return api.registry_context(settings, Clock(), listeners), make_session_factory(engine)
+        clock = Clock()
+        return api.registry_context(settings, clock, listeners_for(settings, clock)), make_session_factory(
+            engine
+        )
 
     @app.command("stats")
     def stats_cmd(data_dir: DataDir = None, as_json: AsJson = False) -> None:

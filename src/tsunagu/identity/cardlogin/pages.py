@@ -16,6 +16,7 @@ from tsunagu.identity.cardlogin import reader, services
 from tsunagu.identity.cards.chip import PIN_REFUSALS
 from tsunagu.identity.citizen import pages as citizen_pages
 from tsunagu.identity.citizen import services as citizen
+from tsunagu.identity.core.card_rules import CardExpired, CardRevoked, CardSuspended, NoSignatureCertificate
 from tsunagu.identity.core.pins import PinSlot
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.errors import DomainError, InvalidInput
@@ -30,7 +31,15 @@ PUBLIC = [guard(Access.public())]
 CITIZEN = [guard(Access.citizen())]
 QR_COOKIE = "tsunagu_qr"
 QR_MASK = 3  # a fixed mask: choosing the best of 8 masks costs 8x the time (performance-limits.md)
-REFUSALS: tuple[type[DomainError], ...] = (services.CardLoginRefused, pki.CertificateRefused, *PIN_REFUSALS)
+REFUSALS: tuple[type[DomainError], ...] = (
+    services.CardLoginRefused,
+    pki.CertificateRefused,
+    CardSuspended,
+    CardRevoked,
+    CardExpired,
+    NoSignatureCertificate,
+    *PIN_REFUSALS,
+)
 FORM_REFUSALS: tuple[type[DomainError], ...] = (InvalidInput, *REFUSALS)
 
 

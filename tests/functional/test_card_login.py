@@ -1,0 +1,347 @@
+"""Card login over HTTP: the JSON protocol as a non-browser client speaks it, the demo card reader, the 2D-code
+(QR) login, signature-PIN re-authentication, and the refusals (replay, expiry, foreign certificate, bad
+signature, suspended card, wrong and locked PINs)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tsunagu.audit.models import AuditEntry
+from tsunagu.identity.cardlogin.models import CardLoginChallenge
+from tsunagu.identity.cards import services as cards
+from tsunagu.identity.cards.chip import ChipKeys, SoftwareChip
+from tsunagu.identity.citizen.models import LoginRecord
+from tsunagu.identity.core.pins import PinSlot
+from tsunagu.identity.core.roles import Role, permissions_for
+from tsunagu.kernel.access import Principal
+
+from .conftest import ClientFactory
+
+AUTH_PIN, SIGN_PIN, SURFACE_PIN = "4821", "KAGI2026", "4821"
+DESK = Principal(0, "test-desk", "Card desk (test)", permissions_for([Role.CARD_DESK]))
+
+
+@dataclass(frozen=True)
+class Holder:
+    person_id: int
+    serial: str
+
+
+@pytest.fixture
+def holder(web_app: FastAPI, pick_resident: Callable[..., int]) -> Holder:
+    """A resident of 15 or more with a fresh card (own PINs, so other tests' counters do not interfere)."""
+    ctx = web_app.state.ctx
+    card_ctx = cards.card_context(ctx.settings, ctx.clock, ctx.extras["trust"])
+    for _ in range(20):
+        person = pick_resident(head=True)
+        with ctx.uow() as db:
+            if cards.cards_of(db, person):
+                continue
+            view = cards.issue_card(
+                db, card_ctx, DESK, person, cards.CardPins(AUTH_PIN, SURFACE_PIN, SIGN_PIN)
+            )
+        return Holder(person, view.serial)
+    pytest.fail("no resident without a card")
+
+
+def sign_challenge(
+    web_app: FastAPI, serial: str, challenge: dict[str, str], pin: str = AUTH_PIN
+) -> dict[str, str]:
+    """What a reader client does: read the certificate and have the chip sign the exact bytes."""
+    ctx = web_app.state.ctx
+    message = (
+        f"tsunagu-card-login-v1\n{challenge['audience']}\n{challenge['challenge_id']}\n{challenge['nonce']}"
+    )
+    assert base64.b64decode(challenge["to_be_signed"]) == message.encode()
+    with ctx.uow() as db:
+        chip = SoftwareChip(db, ChipKeys(ctx.settings.master_secret()), ctx.clock, serial)
+        signature = chip.sign(PinSlot.AUTHENTICATION, pin, message.encode())
+        cert = chip.read_certificate(PinSlot.AUTHENTICATION)
+    return {
+        "challenge_id": challenge["challenge_id"],
+        "certificate": base64.b64encode(cert).decode(),
+        "signature": base64.b64encode(signature).decode(),
+    }
+
+
+def problem_reason(response: object) -> str:
+    body = response.json()  # type: ignore[attr-defined]
+    return str(body.get("reason") or body["type"].rsplit("/", 1)[-1])
+
+
+def test_json_protocol_opens_a_session_and_records_the_login(
+    client: TestClient, web_app: FastAPI, holder: Holder
+) -> None:
+    challenge = client.post("/api/v1/card-login/challenges").json()
+    assert challenge["protocol"] == "tsunagu-card-login-v1"
+    response = client.post(
+        "/api/v1/card-login/sessions", json=sign_challenge(web_app, holder.serial, challenge)
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["method"] == "card" and body["session"]
+    assert client.get("/my").status_code == 200
+    with web_app.state.ctx.uow() as db:
+        rows = db.scalars(select(LoginRecord).where(LoginRecord.person_id == holder.person_id)).all()
+    assert [(r.method, r.outcome) for r in rows] == [("card", "succeeded")]
+
+
+def test_a_challenge_is_single_use(new_client: ClientFactory, web_app: FastAPI, holder: Holder) -> None:
+    client = new_client()
+    challenge = client.post("/api/v1/card-login/challenges").json()
+    answer = sign_challenge(web_app, holder.serial, challenge)
+    assert client.post("/api/v1/card-login/sessions", json=answer).status_code == 201
+    replay = new_client().post("/api/v1/card-login/sessions", json=answer)
+    assert replay.status_code == 401
+    assert replay.json()["reason"] == "replayed_challenge"
+    assert "used" in replay.json()["detail"]
+
+
+def test_an_expired_challenge_is_refused(client: TestClient, web_app: FastAPI, holder: Holder) -> None:
+    challenge = client.post("/api/v1/card-login/challenges").json()
+    with web_app.state.ctx.uow() as db:
+        row = db.get(CardLoginChallenge, challenge["challenge_id"])
+        assert row is not None
+        row.expires_at = web_app.state.ctx.clock.now() - dt.timedelta(seconds=1)
+    response = client.post(
+        "/api/v1/card-login/sessions", json=sign_challenge(web_app, holder.serial, challenge)
+    )
+    assert response.status_code == 401
+    assert response.json()["reason"] == "expired_challenge"
+
+
+def test_an_unknown_challenge_is_refused(client: TestClient, web_app: FastAPI, holder: Holder) -> None:
+    challenge = client.post("/api/v1/card-login/challenges").json()
+    answer = sign_challenge(web_app, holder.serial, challenge) | {"challenge_id": "no-such-challenge"}
+    response = client.post("/api/v1/card-login/sessions", json=answer)
+    assert response.status_code == 401
+    assert response.json()["reason"] == "unknown_challenge"
+
+
+def test_a_foreign_certificate_is_refused(client: TestClient) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Foreign JPKI look-alike")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    challenge = client.post("/api/v1/card-login/challenges").json()
+    message = base64.b64decode(challenge["to_be_signed"])
+    answer = {
+        "challenge_id": challenge["challenge_id"],
+        "certificate": base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode(),
+        "signature": base64.b64encode(key.sign(message, ec.ECDSA(hashes.SHA256()))).decode(),
+    }
+    response = client.post("/api/v1/card-login/sessions", json=answer)
+    assert response.status_code in {400, 401, 403}
+    assert "unknown-issuer" in response.json()["type"]
+    assert client.get("/my", follow_redirects=False).status_code == 303
+
+
+def test_a_signature_over_other_bytes_is_refused(
+    client: TestClient, web_app: FastAPI, holder: Holder
+) -> None:
+    challenge = client.post("/api/v1/card-login/challenges").json()
+    other = client.post("/api/v1/card-login/challenges").json()
+    answer = sign_challenge(web_app, holder.serial, other) | {"challenge_id": challenge["challenge_id"]}
+    response = client.post("/api/v1/card-login/sessions", json=answer)
+    assert response.status_code == 401
+    assert response.json()["reason"] == "bad_signature"
+
+
+def test_malformed_answers_get_a_clear_error(client: TestClient) -> None:
+    challenge = client.post("/api/v1/card-login/challenges").json()
+    response = client.post(
+        "/api/v1/card-login/sessions",
+        json={"challenge_id": challenge["challenge_id"], "certificate": "not base64!", "signature": "??"},
+    )
+    assert response.status_code == 422
+    assert "base64" in response.json()["detail"]
+    missing = client.post("/api/v1/card-login/sessions", json={"challenge_id": "x"})
+    assert missing.status_code == 422
+
+
+def test_a_suspended_card_cannot_log_in_and_the_refusal_is_listed(
+    new_client: ClientFactory, csrf: Callable[[TestClient], str], web_app: FastAPI, holder: Holder
+) -> None:
+    ctx = web_app.state.ctx
+    client = new_client()
+    challenge = client.post("/api/v1/card-login/challenges").json()
+    answer = sign_challenge(web_app, holder.serial, challenge)  # signed just before the holder stops the card
+    with ctx.uow() as db:
+        cards.suspend_card(
+            db,
+            cards.card_context(ctx.settings, ctx.clock, ctx.extras["trust"]),
+            holder.serial,
+            f"person:{holder.person_id}",
+        )
+    response = client.post("/api/v1/card-login/sessions", json=answer)
+    assert response.status_code in {401, 403}
+    assert "revoked" in response.json()["type"] or "suspended" in response.text
+    with ctx.uow() as db:
+        actions = set(db.scalars(select(AuditEntry.action)))
+        assert "identity:citizen_session:login_refused" in actions
+    # the chip itself refuses too: the reader page says why
+    page = _reader_login(new_client(), csrf, holder.serial, AUTH_PIN)
+    assert page.status_code == 403  # type: ignore[attr-defined]
+    assert "一時停止" in page.text  # type: ignore[attr-defined]
+
+
+def _reader_login(c: TestClient, csrf: Callable[[TestClient], str], serial: str, pin: str) -> object:
+    c.get("/login/card")
+    return c.post(
+        "/login/card",
+        data={"card": serial, "pin": pin, "next": "/my", "csrf_token": csrf(c)},
+        follow_redirects=False,
+    )
+
+
+def test_demo_reader_three_wrong_pins_lock_and_the_right_one_is_then_refused(
+    client: TestClient, csrf: Callable[[TestClient], str], holder: Holder, web_app: FastAPI
+) -> None:
+    first = _reader_login(client, csrf, holder.serial, "0000")
+    assert first.status_code == 401  # type: ignore[attr-defined]
+    assert "あと2回" in first.text  # type: ignore[attr-defined]
+    _reader_login(client, csrf, holder.serial, "0000")
+    third = _reader_login(client, csrf, holder.serial, "0000")
+    assert "ロック" in third.text  # type: ignore[attr-defined]
+    fourth = _reader_login(client, csrf, holder.serial, AUTH_PIN)
+    assert fourth.status_code == 403  # type: ignore[attr-defined]
+    assert "窓口" in fourth.text  # type: ignore[attr-defined]
+    assert client.get("/my", follow_redirects=False).status_code == 303
+    ctx = web_app.state.ctx
+    with ctx.uow() as db:  # staff at the counter reset the PIN: the right PIN works again
+        cards.reset_pin(
+            db,
+            cards.card_context(ctx.settings, ctx.clock, ctx.extras["trust"]),
+            DESK,
+            holder.serial,
+            PinSlot.AUTHENTICATION,
+            "7777",
+        )
+    assert _reader_login(client, csrf, holder.serial, "7777").status_code == 303  # type: ignore[attr-defined]
+
+
+def test_demo_reader_lists_demo_cards_and_logs_in(
+    client: TestClient, csrf: Callable[[TestClient], str]
+) -> None:
+    page = client.get("/login/card").text
+    serials = re.findall(r'name="card" value="([0-9A-Z]+)"', page)
+    assert serials, "the demo reader lists the demo cards"
+    response = _reader_login(client, csrf, serials[-1], "1234")
+    assert response.status_code == 303, response.text  # type: ignore[attr-defined]
+    assert "マイページ" in client.get("/my").text
+
+
+def test_qr_login_opens_the_session_on_the_pc_only(
+    new_client: ClientFactory, csrf: Callable[[TestClient], str], holder: Holder
+) -> None:
+    pc, phone, stranger = new_client(), new_client(), new_client()
+    page = pc.get("/login/qr?next=/my/logins").text
+    qr_id = re.search(r"/login/qr/([A-Za-z0-9_-]+)/code\.svg", page).group(1)  # type: ignore[union-attr]
+    code = re.search(r'class="confirmation">(\d{4})<', page).group(1)  # type: ignore[union-attr]
+    svg = pc.get(f"/login/qr/{qr_id}/code.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
+    waiting = pc.get(f"/login/qr/{qr_id}/status")
+    assert waiting.status_code == 200 and 'http-equiv="refresh"' in waiting.text
+    phone_page = phone.get(f"/login/qr/{qr_id}/phone")
+    assert code in phone_page.text
+    done = phone.post(
+        f"/login/qr/{qr_id}/phone", data={"card": holder.serial, "pin": AUTH_PIN, "csrf_token": csrf(phone)}
+    )
+    assert done.status_code == 200 and "パソコンの画面に戻って" in done.text
+    assert phone.get("/my", follow_redirects=False).status_code == 303  # the phone does not get the session
+    assert stranger.get(f"/login/qr/{qr_id}/status").status_code == 401
+    opened = pc.get(f"/login/qr/{qr_id}/status", follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == "/my/logins"
+    assert "二次元コード" in pc.get("/my/logins").text
+    again = pc.get(f"/login/qr/{qr_id}/status", follow_redirects=False)
+    assert again.status_code == 401  # consumed
+
+
+def test_signature_reauthentication_then_a_voluntary_proxy(
+    new_client: ClientFactory,
+    csrf: Callable[[TestClient], str],
+    web_app: FastAPI,
+    holder: Holder,
+    pick_resident: Callable[..., int],
+) -> None:
+    principal = new_client()
+    assert _reader_login(principal, csrf, holder.serial, AUTH_PIN).status_code == 303  # type: ignore[attr-defined]
+    response = principal.post(
+        "/my/proxies/invite", data={"csrf_token": csrf(principal)}, follow_redirects=False
+    )
+    assert response.status_code == 303 and response.headers["location"].startswith("/my/reauth")
+    wrong = principal.post(
+        "/my/reauth", data={"pin": "WRONG1", "next": "/my/proxies", "csrf_token": csrf(principal)}
+    )
+    assert wrong.status_code == 401 and "あと4回" in wrong.text
+    ok = principal.post(
+        "/my/reauth",
+        data={"pin": SIGN_PIN, "next": "/my/proxies", "csrf_token": csrf(principal)},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    invited = principal.post("/my/proxies/invite", data={"csrf_token": csrf(principal)})
+    code = re.search(r'class="confirmation">([A-Z0-9]{5}-[A-Z0-9]{5})<', invited.text).group(1)  # type: ignore[union-attr]
+
+    proxy_person = pick_resident()
+    proxy = new_client()
+    from tsunagu.identity.citizen import pages as citizen_pages
+    from tsunagu.identity.citizen import services as citizen
+
+    ctx = web_app.state.ctx
+    with ctx.uow() as db:
+        raw = citizen.open_citizen_session(
+            db, ctx.clock, citizen_pages.session_policy(ctx.settings), proxy_person, "代理 人", "card"
+        )
+    proxy.cookies.set(citizen_pages.citizen_cookie_name(ctx.settings.cookie_secure), raw)
+    accepted = proxy.post(
+        "/my/proxies/accept", data={"code": code, "csrf_token": csrf(proxy)}, follow_redirects=False
+    )
+    assert accepted.status_code == 303
+    page = proxy.get("/my/proxies").text
+    grant = re.search(r"/my/proxies/(\d+)/act", page).group(1)  # type: ignore[union-attr]
+    assert (
+        proxy.post(
+            f"/my/proxies/{grant}/act", data={"csrf_token": csrf(proxy)}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    assert "代理人として操作中" in proxy.get("/my").text
+    with ctx.uow() as db:
+        entries = db.scalars(select(AuditEntry).where(AuditEntry.action == "identity:proxy:act")).all()
+    assert any(e.detail.get("on_behalf_of") == f"person:{holder.person_id}" for e in entries)
+
+    # the principal alone revokes; the proxy's acting stops at its next request
+    mine = principal.get("/my/proxies").text
+    revoke = re.search(r"/my/proxies/(\d+)/revoke", mine).group(1)  # type: ignore[union-attr]
+    assert (
+        principal.post(
+            f"/my/proxies/{revoke}/revoke", data={"csrf_token": csrf(principal)}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    assert "代理人として操作中" not in proxy.get("/my").text
+    refused = proxy.post(f"/my/proxies/{revoke}/revoke", data={"csrf_token": csrf(proxy)})
+    assert refused.status_code == 404
