@@ -26,6 +26,8 @@ SECTION = {
     "href": "/my/card",
     "title": "マイナンバーカード",
     "description": "カードの有効期限と暗証番号の状態、紛失したときの一時停止",
+    "title_en": "My Number card",
+    "description_en": "Card validity and PIN status; stop the card at once if it is missing",
 }
 TrustOf = Callable[[Request], pki.TrustServices]
 

@@ -19,6 +19,8 @@ SECTION = {
     "href": "/my/proxies",
     "title": "代理人",
     "description": "家族などに手続きを任せる登録と、代理で手続きする方の切り替え",
+    "title_en": "Proxies",
+    "description_en": "Let family members act for you, and switch to acting for someone who asked you",
 }
 
 
@@ -42,7 +44,6 @@ def router() -> APIRouter:
             mine=mine,
             theirs=theirs,
             children=[c for c in children if c.person_id not in registered],
-            kinds=services.KINDS_JA,
             **extra,
         )
 
