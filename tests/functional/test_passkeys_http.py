@@ -353,3 +353,21 @@ def test_the_login_page_works_without_inline_script_and_points_to_the_card(clien
     script = client.get("/static/passkeys.js")
     assert script.status_code == 200
     assert "navigator.credentials.get" in script.text
+
+
+def test_a_suspended_card_stops_its_passkeys(
+    new_client: ClientFactory, resident_with_passkey: tuple[int, SoftAuthenticator], web_app: FastAPI
+) -> None:
+    from tsunagu.identity import api as identity_api
+
+    person, authenticator = resident_with_passkey
+    ctx = web_app.state.ctx
+    with ctx.uow() as db:
+        cards = identity_api.card_context(ctx.settings, ctx.clock)
+        pins = identity_api.CardPins("1234", "5678", "TSUNAGU1")
+        identity_api.issue_demo_cards(db, cards, [person], pins)  # skipped if the demo gave them one
+        card = identity_api.cards_of(db, person)[0]
+    assert login(new_client(), authenticator).status_code == 200
+    with ctx.uow() as db:
+        identity_api.suspend_card(db, cards, card.serial, f"person:{person}")
+    assert refused_because(login(new_client(), authenticator)) == "card_suspended"

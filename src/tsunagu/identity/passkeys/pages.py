@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from tsunagu.identity.citizen import pages as citizen_pages
-from tsunagu.identity.passkeys import services
+from tsunagu.identity.passkeys import errors, services
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.errors import DomainError, InvalidInput
 from tsunagu.web.access import citizen_principal, guard
@@ -86,7 +86,7 @@ def _login_routes(r: APIRouter) -> None:
             outcome = services.finish_login(db, ctx.clock, relying_party(ctx), policy, credential)
         try:
             raw = outcome.raise_if_refused()
-        except services.PasskeyLoginRefused as exc:
+        except errors.PasskeyLoginRefused as exc:
             return _refused(request, exc)
         response = JSONResponse({"status": "ok", "next": next_path}, headers={"Cache-Control": "no-store"})
         citizen_pages.set_citizen_cookie(response, raw, ctx.settings)

@@ -45,11 +45,19 @@ from webauthn.helpers.structs import (
 )
 
 from tsunagu.audit import api as audit
+from tsunagu.identity.cards.services import cards_of
 from tsunagu.identity.citizen import services as citizen
+from tsunagu.identity.core.card_rules import CardStatus
+from tsunagu.identity.passkeys.errors import (
+    PasskeyNeedsCard,
+    PasskeyRegistrationRefused,
+    login_refused,
+    registration_refused,
+)
 from tsunagu.identity.passkeys.models import Passkey, PasskeyCeremony, PasskeyUser
 from tsunagu.kernel.access import CitizenPrincipal
 from tsunagu.kernel.clock import Clock
-from tsunagu.kernel.errors import DomainError, Forbidden, InvalidInput, NotFound
+from tsunagu.kernel.errors import InvalidInput, NotFound
 from tsunagu.registry import api as registry_api
 
 CEREMONY_MINUTES = 5
@@ -58,59 +66,6 @@ AUTHENTICATION = "authentication"
 CARD_METHODS = frozenset({"card", "qr"})  # a passkey is issued using the card, never from a passkey session
 LABEL_MAX = 64
 METHOD = "passkey"
-
-
-class PasskeyNeedsCard(Forbidden):
-    """Registering a passkey needs a session opened with the card (the smartphone credential is issued using
-    the card's 利用者証明用電子証明書), not one opened with a passkey or by a proxy."""
-
-    code = "passkey-needs-card"
-    title = "Log in with your My Number card to register a passkey"
-
-
-class PasskeyRegistrationRefused(DomainError):
-    code = "passkey-registration-refused"
-    status = 400
-    title = "The passkey could not be registered"
-
-
-class PasskeyLoginRefused(DomainError):
-    code = "passkey-login-refused"
-    status = 401
-    title = "Passkey login refused"
-
-
-# Why a login was refused (stored in the login history and the audit trail), with what the resident is told.
-LOGIN_REFUSALS: dict[str, tuple[str, str]] = {
-    "malformed": (
-        "The browser sent an incomplete passkey response. Try again.",
-        "パスキーの応答が不完全です。もう一度お試しください。",
-    ),
-    "challenge": (
-        "The login request has expired or was already used. Start again.",
-        "ログインの要求が期限切れか、すでに使われています。最初からやり直してください。",
-    ),
-    "unknown_credential": (
-        "This passkey is not registered here. Log in with your My Number card and register it.",
-        "このパスキーは登録されていません。マイナンバーカードでログインして登録してください。",
-    ),
-    "revoked": (
-        "This passkey has been revoked. Log in with your My Number card and register a new one.",
-        "このパスキーは無効にされています。マイナンバーカードでログインして、新しく登録してください。",
-    ),
-    "verification_failed": (
-        "The passkey response could not be verified.",
-        "パスキーの応答を確認できませんでした。",
-    ),
-    "clone_suspected": (
-        "This passkey may have been copied, so it has been stopped. Log in with your My Number card.",
-        "このパスキーは複製された疑いがあるため停止しました。マイナンバーカードでログインしてください。",
-    ),
-    "not_resident": (
-        "Passkey login is only for current residents. Please contact the municipal office.",
-        "パスキーでのログインは現在の住民の方のみ利用できます。窓口にお問い合わせください。",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -133,7 +88,7 @@ class RelyingParty:
 @dataclass(frozen=True)
 class RegistrationOutcome:
     passkey: Passkey | None = None
-    error: DomainError | None = None
+    error: PasskeyRegistrationRefused | None = None
 
     def raise_if_refused(self) -> Passkey:
         if self.error is not None:
@@ -146,12 +101,11 @@ class RegistrationOutcome:
 class LoginOutcome:
     session: str | None = None  # the raw citizen-session id for the cookie
     person_id: int | None = None
-    reason: str | None = None  # why it was refused (a LOGIN_REFUSALS key)
+    reason: str | None = None  # why it was refused (a key of errors.LOGIN_REFUSALS)
 
     def raise_if_refused(self) -> str:
         if self.reason is not None:
-            en, ja = LOGIN_REFUSALS[self.reason]
-            raise PasskeyLoginRefused(en, ja=ja, reason=self.reason)
+            raise login_refused(self.reason)
         assert self.session is not None  # noqa: S101 - a login without a refusal opened a session
         return self.session
 
@@ -287,23 +241,7 @@ def _transports(stored: str) -> list[AuthenticatorTransport]:
 
 
 def _registration_refused(why: str) -> RegistrationOutcome:
-    texts = {
-        "malformed": ("The browser sent an incomplete passkey.", "パスキーの応答が不完全です。"),
-        "challenge": (
-            "The registration request has expired or was already used. Start again.",
-            "登録の要求が期限切れか、すでに使われています。最初からやり直してください。",
-        ),
-        "verification_failed": (
-            "The new passkey could not be verified.",
-            "新しいパスキーを確認できませんでした。",
-        ),
-        "already_registered": (
-            "This passkey is already registered.",
-            "このパスキーはすでに登録されています。",
-        ),
-    }
-    en, ja = texts[why]
-    return RegistrationOutcome(error=PasskeyRegistrationRefused(en, ja=ja, reason=why))
+    return RegistrationOutcome(error=registration_refused(why))
 
 
 def finish_registration(
@@ -406,12 +344,20 @@ def _refuse_login(db: Session, clock: Clock, reason: str, passkey: Passkey | Non
     return LoginOutcome(person_id=passkey.person_id, reason=reason)
 
 
-def _is_resident(db: Session, person_id: int) -> tuple[bool, str]:
+def _person_refusal(db: Session, person_id: int) -> tuple[str | None, str]:
+    """Why this person may not log in now (``None`` if they may), and their name for the session.
+
+    Only current residents log in; a suspended card (一時停止: "stop my card now") stops its passkeys too."""
     try:
         facts = registry_api.basic_facts(db, person_id)
     except NotFound:
-        return False, ""
-    return facts.status == "resident", facts.name
+        return "not_resident", ""
+    if facts.status != "resident":
+        return "not_resident", facts.name
+    cards = cards_of(db, person_id)
+    if cards and cards[0].status is CardStatus.SUSPENDED:
+        return "card_suspended", facts.name
+    return None, facts.name
 
 
 def finish_login(
@@ -429,11 +375,11 @@ def finish_login(
     if passkey is None:
         return _refuse_login(db, clock, "unknown_credential", None)
     reason = _verify_assertion(db, clock, rp, parsed, passkey, challenge)
+    name = ""
+    if reason is None:
+        reason, name = _person_refusal(db, passkey.person_id)
     if reason is not None:
         return _refuse_login(db, clock, reason, passkey)
-    resident, name = _is_resident(db, passkey.person_id)
-    if not resident:
-        return _refuse_login(db, clock, "not_resident", passkey)
     passkey.last_used_at = clock.now()
     raw = citizen.open_citizen_session(db, clock, policy, passkey.person_id, name, METHOD)
     citizen.record_login(db, clock, passkey.person_id, METHOD)
