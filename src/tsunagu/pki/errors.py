@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar
 
+from tsunagu.kernel.clock import JST
 from tsunagu.kernel.errors import DomainError
+
+
+def utc_text(at: dt.datetime) -> str:
+    """An instant for English messages: ISO 8601 in UTC."""
+    return at.astimezone(dt.UTC).isoformat()
+
+
+def jst_text(at: dt.datetime) -> str:
+    """An instant for Japanese messages: Japan time, to the second."""
+    return at.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S（日本時間）")
 
 
 class CertificateRefused(DomainError):
@@ -71,9 +82,9 @@ class CertificateRevoked(CertificateRefused):
 
     def __init__(self, revoked_at: dt.datetime) -> None:
         super().__init__(
-            f"The certificate was revoked at {revoked_at.isoformat()}. "
+            f"The certificate was revoked at {utc_text(revoked_at)}. "
             "A new one can be issued at the municipal office.",
-            ja=f"電子証明書は {revoked_at.isoformat()} に失効しています。市区町村の窓口で再発行できます。",
-            revoked_at=revoked_at.isoformat(),
+            ja=f"電子証明書は {jst_text(revoked_at)} に失効しています。市区町村の窓口で再発行できます。",
+            revoked_at=utc_text(revoked_at),
         )
         self.revoked_at = revoked_at

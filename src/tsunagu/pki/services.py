@@ -40,6 +40,8 @@ from tsunagu.pki.errors import (
     MalformedCertificate,
     UnknownIssuer,
     WrongCertificateKind,
+    jst_text,
+    utc_text,
 )
 from tsunagu.pki.models import Certificate, CertificateAuthority, CrlState
 from tsunagu.settings import Settings
@@ -438,8 +440,8 @@ class TrustServices:
                 True,
                 verified,
                 revoked_at,
-                f"Valid signature; the certificate was revoked at {revoked_at.isoformat()}, after signing.",
-                f"署名は有効です。ただし電子証明書は署名の後、{revoked_at.isoformat()} に失効しています。",
+                f"Valid signature; the certificate was revoked at {utc_text(revoked_at)}, after signing.",
+                f"署名は有効です。ただし電子証明書は署名の後、{jst_text(revoked_at)} に失効しています。",
                 reason,
             )
         return SignatureVerdict(True, verified, None, "Valid signature.", "署名は有効です。")
@@ -455,7 +457,7 @@ class TrustServices:
             select(Certificate.serial, Certificate.revoked_at, Certificate.revocation_reason)
             .where(Certificate.authority_id == anchor.id, Certificate.revoked_at.is_not(None))
             .order_by(Certificate.revoked_at, Certificate.serial)
-        ).tuples()
+        )
         entries = [
             profiles.RevokedEntry(int(serial, 16), revoked_at, RevocationReason(reason or "unspecified"))
             for serial, revoked_at, reason in rows

@@ -1,0 +1,294 @@
+"""Certificate profiles: the CA hierarchy, the two end-entity kinds, the basic 4 facts, CRLs and serials."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TypeVar
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tsunagu.pki.core import profiles
+from tsunagu.pki.core.types import CertificateKind, RevocationReason, SubjectFacts
+
+NOW = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
+FACTS = SubjectFacts(
+    "山田　太郎", "ヤマダ　タロウ", "神奈川県藤沢市朝日町1番地の1", dt.date(1980, 4, 1), "male"
+)
+CRL_URL = "https://tsunagu.example/pki/crl/signature.crl"
+E = TypeVar("E", bound=x509.ExtensionType)
+Hierarchy = dict[str, tuple[x509.Certificate, ec.EllipticCurvePrivateKey]]
+
+
+@pytest.fixture(scope="module")
+def hierarchy() -> Hierarchy:
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root = profiles.build_root(root_key, 1, NOW)
+    out = {"root": (root, root_key)}
+    for kind in CertificateKind:
+        key = ec.generate_private_key(ec.SECP256R1())
+        out[kind.value] = (profiles.build_issuing_ca(kind, key.public_key(), 2, root, root_key, NOW), key)
+    return out
+
+
+def end_entity(
+    hierarchy: Hierarchy,
+    kind: CertificateKind,
+    facts: SubjectFacts | None,
+    serial: int = 0x1234_5678_9ABC,
+) -> x509.Certificate:
+    issuer, issuer_key = hierarchy[kind.value]
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = profiles.EndEntityRequest(
+        kind, key.public_key(), serial, NOW, NOW + dt.timedelta(days=1000), CRL_URL, facts
+    )
+    return profiles.build_end_entity(request, issuer, issuer_key)
+
+
+def ext(cert: x509.Certificate, cls: type[E]) -> x509.Extension[E]:
+    return cert.extensions.get_extension_for_class(cls)
+
+
+def test_every_certificate_is_p256_ecdsa_sha256(hierarchy: Hierarchy) -> None:
+    certs = [c for c, _k in hierarchy.values()]
+    certs.append(end_entity(hierarchy, CertificateKind.SIGNATURE, FACTS))
+    for cert in certs:
+        assert cert.signature_algorithm_oid == SignatureAlgorithmOID.ECDSA_WITH_SHA256
+        key = cert.public_key()
+        assert isinstance(key, ec.EllipticCurvePublicKey)
+        assert isinstance(key.curve, ec.SECP256R1)
+        assert cert.version == x509.Version.v3
+
+
+def test_the_root_is_a_self_signed_ca_with_path_length_1(hierarchy: Hierarchy) -> None:
+    root, _key = hierarchy["root"]
+    assert root.issuer == root.subject
+    root.verify_directly_issued_by(root)
+    constraints = ext(root, x509.BasicConstraints)
+    assert constraints.critical
+    assert constraints.value == x509.BasicConstraints(ca=True, path_length=1)
+    usage = ext(root, x509.KeyUsage).value
+    assert usage.key_cert_sign
+    assert usage.crl_sign
+    assert not usage.digital_signature
+
+
+@pytest.mark.parametrize("kind", list(CertificateKind))
+def test_issuing_cas_chain_to_the_root(hierarchy: Hierarchy, kind: CertificateKind) -> None:
+    root, _ = hierarchy["root"]
+    ca, _ = hierarchy[kind.value]
+    ca.verify_directly_issued_by(root)
+    assert ext(ca, x509.BasicConstraints).value == x509.BasicConstraints(ca=True, path_length=0)
+    usage = ext(ca, x509.KeyUsage).value
+    assert usage.key_cert_sign
+    assert usage.crl_sign
+    aki = ext(ca, x509.AuthorityKeyIdentifier).value
+    assert aki.key_identifier == ext(root, x509.SubjectKeyIdentifier).value.digest
+    policies = ext(ca, x509.CertificatePolicies).value
+    assert [p.policy_identifier for p in policies] == [profiles.POLICIES[kind]]
+    assert ca.not_valid_after_utc <= root.not_valid_after_utc
+
+
+def test_the_signature_certificate_carries_the_basic_4_facts(hierarchy: Hierarchy) -> None:
+    cert = end_entity(hierarchy, CertificateKind.SIGNATURE, FACTS)
+    cert.verify_directly_issued_by(hierarchy["signature"][0])
+    usage = ext(cert, x509.KeyUsage)
+    assert usage.critical
+    assert usage.value.digital_signature
+    assert usage.value.content_commitment  # nonRepudiation
+    assert not usage.value.key_cert_sign
+    others = ext(cert, x509.SubjectAlternativeName).value.get_values_for_type(x509.OtherName)
+    values = {o.type_id.dotted_string: profiles.read_utf8_string(o.value) for o in others}
+    assert values == {
+        "1.2.392.200149.8.5.5.1": "山田　太郎",
+        "1.2.392.200149.8.5.5.2": "00000",
+        "1.2.392.200149.8.5.5.3": "1",
+        "1.2.392.200149.8.5.5.4": "319800401",  # 3 = 昭和
+        "1.2.392.200149.8.5.5.5": "神奈川県藤沢市朝日町1番地の1",
+        "1.2.392.200149.8.5.5.6": "0" * len(FACTS.address),
+    }
+    assert profiles.read_facts(cert) == SubjectFacts(FACTS.name, "", FACTS.address, FACTS.birth_date, "male")
+
+
+def test_the_authentication_certificate_carries_no_personal_attribute(hierarchy: Hierarchy) -> None:
+    cert = end_entity(hierarchy, CertificateKind.AUTHENTICATION, None)
+    cert.verify_directly_issued_by(hierarchy["authentication"][0])
+    usage = ext(cert, x509.KeyUsage).value
+    assert usage.digital_signature
+    assert not usage.content_commitment
+    with pytest.raises(x509.ExtensionNotFound):
+        cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    assert profiles.read_facts(cert) is None
+    assert [a.oid for a in cert.subject] == [NameOID.COUNTRY_NAME, NameOID.COMMON_NAME]
+    assert str(cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value).startswith("20261126100000")
+
+
+@pytest.mark.parametrize("kind", list(CertificateKind))
+def test_end_entities_carry_crl_point_key_identifiers_and_policy(
+    hierarchy: Hierarchy, kind: CertificateKind
+) -> None:
+    cert = end_entity(hierarchy, kind, FACTS if kind is CertificateKind.SIGNATURE else None)
+    issuer = hierarchy[kind.value][0]
+    points = ext(cert, x509.CRLDistributionPoints).value
+    assert [n.value for p in points for n in p.full_name or []] == [CRL_URL]
+    assert ext(cert, x509.AuthorityKeyIdentifier).value.key_identifier == (
+        ext(issuer, x509.SubjectKeyIdentifier).value.digest
+    )
+    assert ext(cert, x509.SubjectKeyIdentifier).value == x509.SubjectKeyIdentifier.from_public_key(
+        cert.public_key()
+    )
+    assert [p.policy_identifier for p in ext(cert, x509.CertificatePolicies).value] == [
+        profiles.POLICIES[kind]
+    ]
+    assert ext(cert, x509.BasicConstraints).value.ca is False
+    assert cert.serial_number == 0x1234_5678_9ABC
+
+
+@pytest.mark.parametrize(
+    ("kind", "facts", "match"),
+    [
+        (CertificateKind.AUTHENTICATION, FACTS, "no personal attributes"),
+        (CertificateKind.SIGNATURE, None, "basic 4 facts"),
+        (CertificateKind.SIGNATURE, SubjectFacts("", "", "x", dt.date(1980, 1, 1), "male"), "name"),
+        (CertificateKind.SIGNATURE, SubjectFacts("a", "", "x" * 201, dt.date(1980, 1, 1), "male"), "address"),
+        (CertificateKind.SIGNATURE, SubjectFacts("a", "", "x", dt.date(1980, 1, 1), "other"), "sex"),
+        (CertificateKind.SIGNATURE, SubjectFacts("a", "", "x", dt.date(1860, 1, 1), "male"), "明治"),
+    ],
+)
+def test_facts_that_do_not_fit_are_refused(
+    kind: CertificateKind, facts: SubjectFacts | None, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        profiles.check_facts(kind, facts)
+
+
+@pytest.mark.parametrize(
+    ("born", "code"),
+    [
+        (dt.date(1912, 7, 29), "1"),
+        (dt.date(1912, 7, 30), "2"),
+        (dt.date(1926, 12, 25), "3"),
+        (dt.date(1989, 1, 7), "3"),
+        (dt.date(1989, 1, 8), "4"),
+        (dt.date(2019, 4, 30), "4"),
+        (dt.date(2019, 5, 1), "5"),
+    ],
+)
+def test_birth_dates_carry_the_era_code(born: dt.date, code: str) -> None:
+    assert profiles.birth_date_code(born) == code
+
+
+names = st.text(st.characters(codec="utf-8"), min_size=1, max_size=100).filter(str.strip)
+
+
+@given(
+    name=names,
+    address=st.text(st.characters(codec="utf-8"), min_size=1, max_size=200).filter(str.strip),
+    born=st.dates(min_value=dt.date(1868, 10, 23), max_value=dt.date(2100, 12, 31)),
+    sex=st.sampled_from(["male", "female"]),
+)
+def test_facts_round_trip_through_subject_alt_name(name: str, address: str, born: dt.date, sex: str) -> None:
+    facts = SubjectFacts(name, "カナ", address, born, sex)
+    names_ext = profiles.facts_alt_names(facts)
+    builder = x509.CertificateBuilder().add_extension(names_ext, critical=False)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        builder.subject_name(x509.Name([]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "t")]))
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    assert profiles.read_facts(cert) == SubjectFacts(name, "", address, born, sex)
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=3000))
+def test_utf8_string_round_trip(text: str) -> None:
+    der = profiles.utf8_string(text)
+    assert profiles.read_utf8_string(der) == text
+
+
+@pytest.mark.parametrize(
+    "der",
+    [
+        b"",
+        b"\x0c",
+        b"\x13\x01a",
+        b"\x0c\x02a",
+        b"\x0c\x01ab",
+        b"\x0c\x81\x01a",
+        b"\x0c\x80",
+        b"\x0c\x85" + b"\0" * 5,
+    ],
+)
+def test_malformed_utf8_strings_are_refused(der: bytes) -> None:
+    with pytest.raises(ValueError, match=r"UTF8String|length"):
+        profiles.read_utf8_string(der)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("12345", 12345),
+        ("0x1f", 31),
+        ("1F", 31),
+        ("ab:cd", 0xABCD),
+        ("  0X0A  ", 10),
+        (
+            "78:be:77:a7:fe:42:ff:10:70:1b:84:5a:2f:e9:05:c1:3e:86:1f:33",
+            0x78BE77A7FE42FF10701B845A2FE905C13E861F33,
+        ),
+    ],
+)
+def test_serials_are_read_as_people_paste_them(text: str, value: int) -> None:
+    assert profiles.parse_serial(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "0", "0x", "12g", "-5", "1.5", "0x" + "f" * 41, "1" * 61])
+def test_bad_serials_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="serial"):
+        profiles.parse_serial(text)
+
+
+@given(st.integers(min_value=1, max_value=2**159 - 1))
+def test_serial_hex_round_trip(serial: int) -> None:
+    assert profiles.parse_serial("0x" + profiles.serial_hex(serial)) == serial
+    assert profiles.parse_serial(str(serial)) == serial
+
+
+def test_crl_lists_entries_with_reasons_except_unspecified(hierarchy: Hierarchy) -> None:
+    issuer, key = hierarchy["signature"]
+    entries = [
+        profiles.RevokedEntry(5, NOW, RevocationReason.KEY_COMPROMISE),
+        profiles.RevokedEntry(6, NOW, RevocationReason.UNSPECIFIED),
+        profiles.RevokedEntry(7, NOW, RevocationReason.CERTIFICATE_HOLD),
+    ]
+    crl = profiles.build_crl(issuer, key, entries, 42, NOW, NOW + dt.timedelta(hours=24))
+    assert crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+    assert crl.issuer == issuer.subject
+    assert crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 42
+    assert crl.next_update_utc == NOW + dt.timedelta(hours=24)
+
+    def reason(serial: int) -> x509.ReasonFlags | None:
+        entry = crl.get_revoked_certificate_by_serial_number(serial)
+        assert entry is not None
+        try:
+            return entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+        except x509.ExtensionNotFound:
+            return None
+
+    assert reason(5) == x509.ReasonFlags.key_compromise
+    assert reason(6) is None
+    assert reason(7) == x509.ReasonFlags.certificate_hold
+
+
+def test_naive_times_are_refused(hierarchy: Hierarchy) -> None:
+    with pytest.raises(ValueError, match="aware"):
+        profiles.build_root(ec.generate_private_key(ec.SECP256R1()), 1, dt.datetime(2026, 1, 1))  # noqa: DTZ001
