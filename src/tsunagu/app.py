@@ -18,6 +18,7 @@ from tsunagu.identity.cardlogin import http as cardlogin_http
 from tsunagu.identity.cardlogin import pages as cardlogin_pages
 from tsunagu.identity.citizen import card_pages as citizen_card_pages
 from tsunagu.identity.citizen import pages as citizen_pages
+from tsunagu.identity.oidc import pages as oidc_pages
 from tsunagu.identity.passkeys import pages as passkey_pages
 from tsunagu.identity.proxies import pages as proxy_pages
 from tsunagu.kernel.access import Access
@@ -87,6 +88,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(pages.router(registry_pages.top_context(registry_ctx)))
     app.include_router(identity_pages.router())
     app.include_router(citizen_pages.router())
+    app.include_router(oidc_pages.router(ctx))
     app.include_router(cardlogin_pages.router(lambda _request: trust))
     app.include_router(cardlogin_http.router(lambda _request: trust))
     app.include_router(proxy_pages.router())

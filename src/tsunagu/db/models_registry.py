@@ -8,6 +8,7 @@ from tsunagu.db.base import Base
 from tsunagu.identity import models as _identity  # noqa: F401
 from tsunagu.identity.cards import models as _identity_cards  # noqa: F401
 from tsunagu.identity.citizen import models as _identity_citizen  # noqa: F401
+from tsunagu.identity.oidc import models as _identity_oidc  # noqa: F401
 from tsunagu.identity.passkeys import models as _identity_passkeys  # noqa: F401
 from tsunagu.pki import models as _pki  # noqa: F401
 from tsunagu.registry import models as _registry  # noqa: F401

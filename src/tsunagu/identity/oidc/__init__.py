@@ -1,0 +1,1 @@
+"""The OpenID Connect provider: relying parties log residents in through tsunagu (see README.md)."""
