@@ -574,7 +574,7 @@ def test_consent_is_remembered_listed_and_can_be_withdrawn(
     assert params(direct.headers["location"])["state"] == again.state
     listing = resident_browser.get("/my/connections")
     assert listing.status_code == 200
-    assert f"Test RP" in listing.text or "テスト連携先" in listing.text
+    assert "Test RP" in listing.text or "テスト連携先" in listing.text
     with web_db() as db:
         [connection] = [
             x for x in oidc.connections(db, _person(resident_browser, web_db)) if x.client_id == rp.client_id

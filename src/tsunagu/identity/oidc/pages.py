@@ -4,32 +4,21 @@ the token and userinfo endpoints, and the resident's list of connections (/my/co
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Error, ResourceProtector
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from authlib.oauth2.rfc6749 import OAuth2Error, ResourceProtector
 from fastapi import APIRouter
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from tsunagu.audit import api as audit
-from tsunagu.identity.citizen import services as citizen
 from tsunagu.identity.core import oidc_claims as rules
+from tsunagu.identity.oidc import authorize as authorization
 from tsunagu.identity.oidc import services
+from tsunagu.identity.oidc.adapters import Env, Provider, StarletteOAuth2Request, pairwise_sub
 from tsunagu.identity.oidc.keys import ALGORITHM, SigningKeys
 from tsunagu.identity.oidc.models import OidcClient
-from tsunagu.identity.oidc.server import (
-    AUTH_METHODS,
-    BearerValidator,
-    Env,
-    Provider,
-    Server,
-    StarletteOAuth2Request,
-    pairwise_sub,
-    record_refusal,
-)
-from tsunagu.kernel.access import Access, CitizenPrincipal
+from tsunagu.identity.oidc.server import AUTH_METHODS, BearerValidator, Server, record_refusal
+from tsunagu.kernel.access import Access
 from tsunagu.kernel.crypto import derive_key
 from tsunagu.web.access import citizen_principal, guard
 from tsunagu.web.context import AppContext, ctx_of
@@ -43,9 +32,6 @@ JWKS_PATH = "/oidc/jwks"
 AUTHORIZE_PATH = "/oidc/authorize"
 TOKEN_PATH = "/oidc/token"  # noqa: S105 - a path
 USERINFO_PATH = "/oidc/userinfo"
-LOGIN_AFTER = (
-    "tsunagu_login_after"  # added to the request when prompt=login sends the resident to log in again
-)
 CORS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
 MY_SECTION = {
     "href": "/my/connections",
@@ -91,95 +77,7 @@ def make_provider(ctx: AppContext) -> Provider:
     )
 
 
-def _query_request(request: Request) -> StarletteOAuth2Request:
-    return StarletteOAuth2Request(
-        request.method, str(request.url), request.headers, list(request.query_params.multi_items()), []
-    )
-
-
-def _error_page(request: Request, error: OAuth2Error) -> Response:
-    """RFC 6749 §4.1.2.1: without a verified redirect URI, tell the resident, never redirect."""
-    return render(
-        request,
-        "oidc/error.html",
-        status_code=400,
-        error=error.error,
-        description=str(error.description or ""),
-    )
-
-
-def _redirect_error(server: Server, error: OAuth2Error, status: int = 302) -> Response:
-    response: Response = server.handle_response(*error(None))
-    response.status_code = status
-    return response
-
-
-def _login_redirect(request: Request, now: int, *, mark: bool) -> Response:
-    target = request.url.path + "?" + request.url.query
-    if mark:
-        target += f"&{LOGIN_AFTER}={now}"
-    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-
-
-def _login_needed(
-    oreq: StarletteOAuth2Request, me: CitizenPrincipal, now: int, redirect_uri: str
-) -> str | None:
-    """Why the resident must log in again before this request: ``acr``, ``max_age`` or ``prompt`` (else None).
-
-    ``prompt=login`` is met by a login after the request first arrived (the marker ``tsunagu_login_after``)."""
-    data = oreq.payload.data
-    if not rules.acr_satisfies(me.acr, (data.get("acr_values") or "").split()):
-        return "acr"
-    raw_age = data.get("max_age")
-    if raw_age is not None:
-        if not raw_age.isdigit():
-            raise InvalidRequestError(
-                "max_age must be a non-negative integer (seconds).",
-                redirect_uri=redirect_uri,
-                state=oreq.payload.state,
-            )
-        if rules.login_too_old(me.auth_time, now, int(raw_age)):
-            return "max_age"
-    if "login" in (data.get("prompt") or "").split():
-        after = data.get(LOGIN_AFTER, "")
-        if not (after.isdigit() and me.auth_time >= int(after)):
-            return "prompt"
-    return None
-
-
-def _prompts(oreq: StarletteOAuth2Request) -> list[str]:
-    return (oreq.payload.data.get("prompt") or "").split()
-
-
-def _issue(
-    server: Server, oreq: StarletteOAuth2Request, grant: Any, me: CitizenPrincipal, status: int
-) -> Response:
-    response: Response = server.create_authorization_response(oreq, grant_user=me, grant=grant)
-    if "code=" in response.headers.get("location", ""):
-        client_id = grant.client.get_client_id()
-        citizen.record_login(
-            server.env.db, server.env.provider.clock, me.person_id, me.method, relying_party=client_id
-        )
-    response.status_code = status if response.status_code == 302 else response.status_code
-    return response
-
-
-def _consent_page(
-    request: Request, db: Session, grant: Any, scopes: list[str], me: CitizenPrincipal
-) -> Response:
-    client: OidcClient = grant.client.row
-    person = services.person_of(db, me.person_id)
-    return render(
-        request,
-        "oidc/consent.html",
-        client=client,
-        scopes=scopes,
-        address_suppressed=person.address_suppressed and "address" in scopes,
-        action=request.url.path + "?" + request.url.query,
-    )
-
-
-def router(ctx: AppContext) -> APIRouter:  # noqa: C901 - a router builder registers its routes
+def router(ctx: AppContext) -> APIRouter:
     provider = make_provider(ctx)
     ctx.extras.setdefault("my_sections", []).append(MY_SECTION)
     r = APIRouter(include_in_schema=False)
@@ -194,59 +92,23 @@ def router(ctx: AppContext) -> APIRouter:  # noqa: C901 - a router builder regis
             keys = provider.keys.jwks(db, provider.clock)
         return JSONResponse(keys, headers=CORS, media_type="application/jwk-set+json")
 
-    async def authorization(request: Request, decision: str | None) -> Response:
-        me = citizen_principal(request)
-        with ctx_of(request).uow() as db:
-            env = Env(provider, db)
-            server = Server(env, "authorize", audit.citizen_actor(me))
-            try:
-                oreq = _query_request(request)
-            except OAuth2Error as error:  # plain http to a host that is not a loopback address
-                return _error_page(request, error)
-            try:
-                grant = server.get_consent_grant(oreq, end_user=me)
-                why = _login_needed(oreq, me, env.now, grant.redirect_uri)
-            except OAuth2Error as error:
-                record_refusal(db, oreq, error, endpoint="authorize", actor=audit.citizen_actor(me))
-                if getattr(error, "redirect_uri", None):
-                    return _redirect_error(server, error)
-                return _error_page(request, error)
-            status = 303 if request.method == "POST" else 302
-            prompts = _prompts(oreq)
-            if why is not None:
-                if "none" in prompts:
-                    return _refuse(server, oreq, LoginRequiredError(redirect_uri=grant.redirect_uri), status)
-                return _login_redirect(request, env.now, mark=why == "prompt")
-            scopes = rules.parse_scopes(oreq.scope)
-            client_id = grant.client.get_client_id()
-            if decision == "allow":
-                if not services.has_consent(db, me.person_id, client_id, scopes):
-                    services.give_consent(db, provider.clock, me, client_id, scopes)
-                return _issue(server, oreq, grant, me, status)
-            if decision is not None:
-                return _refuse(server, oreq, AccessDeniedError(redirect_uri=grant.redirect_uri), status)
-            if "consent" not in prompts and services.has_consent(db, me.person_id, client_id, scopes):
-                return _issue(server, oreq, grant, me, status)
-            if "none" in prompts:
-                return _refuse(server, oreq, ConsentRequiredError(redirect_uri=grant.redirect_uri), status)
-            return _consent_page(request, db, grant, scopes, me)
-
-    def _refuse(server: Server, oreq: StarletteOAuth2Request, error: OAuth2Error, status: int) -> Response:
-        error.state = oreq.payload.state
-        record_refusal(server.env.db, oreq, error, endpoint="authorize", actor=server.actor)
-        return _redirect_error(server, error, status)
-
     @r.get(AUTHORIZE_PATH, dependencies=CITIZEN)
     async def authorize(request: Request) -> Response:
         """The authorization endpoint (OIDC Core §3.1.2): consent screen, or a code when consent is on file."""
-        return await authorization(request, None)
+        me = citizen_principal(request)
+        with ctx_of(request).uow() as db:
+            server = Server(Env(provider, db), "authorize", audit.citizen_actor(me))
+            return authorization.authorize(request, server, me, None)
 
     @r.post(AUTHORIZE_PATH, dependencies=CITIZEN)
     async def decide(request: Request) -> Response:
         """The consent screen's answer: 同意する (allow) or 同意しない (deny)."""
         form = await request.form()
         decision = form.get("decision")
-        return await authorization(request, "allow" if decision == "allow" else "deny")
+        me = citizen_principal(request)
+        with ctx_of(request).uow() as db:
+            server = Server(Env(provider, db), "authorize", audit.citizen_actor(me))
+            return authorization.authorize(request, server, me, "allow" if decision == "allow" else "deny")
 
     @r.post(TOKEN_PATH, dependencies=OAUTH_CLIENT)
     async def token(request: Request) -> Response:
