@@ -143,6 +143,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser: Browser, axe_sourc
     if demo.returncode != 0:
         pytest.fail(f"tsunagu demo failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}", pytrace=False)
     port = _free_port()
+    # Reached as http://localhost (a secure context where WebAuthn works; an IP address is no valid RP ID), and
+    # told so: the public URL is the WebAuthn origin, the OIDC issuer and the base of QR-login links.
+    url = f"http://localhost:{port}"
+    env["TSUNAGU_PUBLIC_URL"] = url
     with log_path.open("wb") as log:
         proc = subprocess.Popen(  # noqa: S603 - our own CLI
             [*tsunagu, "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)],
@@ -151,7 +155,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser: Browser, axe_sourc
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log_path)
         yield Server(url, data_dir)
