@@ -13,6 +13,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,9 @@ from sqlalchemy.orm import Session
 from tsunagu import demo
 from tsunagu.app import create_app
 from tsunagu.identity import services as identity
-from tsunagu.identity.core.roles import Role
+from tsunagu.identity.cards import services as cards
+from tsunagu.identity.core.roles import Role, permissions_for
+from tsunagu.kernel.access import Principal
 from tsunagu.kernel.clock import JST, fixed_clock
 from tsunagu.registry.models import Person, PersonEvent
 from tsunagu.settings import Settings
@@ -186,6 +189,33 @@ def citizen_session(web_app: FastAPI) -> CitizenLoginFn:
         return raw
 
     return make
+
+
+AUTH_PIN, SIGN_PIN, SURFACE_PIN = "4821", "KAGI2026", "4821"
+DESK = Principal(0, "test-desk", "Card desk (test)", permissions_for([Role.CARD_DESK]))
+
+
+@dataclass(frozen=True)
+class Holder:
+    person_id: int
+    serial: str
+
+
+@pytest.fixture
+def holder(web_app: FastAPI, pick_resident: Callable[..., int]) -> Holder:
+    """A resident of 15 or more with a fresh card (own PINs, so other tests' counters do not interfere)."""
+    ctx = web_app.state.ctx
+    card_ctx = cards.card_context(ctx.settings, ctx.clock, ctx.extras["trust"])
+    for _ in range(20):
+        person = pick_resident(head=True)
+        with ctx.uow() as db:
+            if cards.cards_of(db, person):
+                continue
+            view = cards.issue_card(
+                db, card_ctx, DESK, person, cards.CardPins(AUTH_PIN, SURFACE_PIN, SIGN_PIN)
+            )
+        return Holder(person, view.serial)
+    pytest.fail("no resident without a card")
 
 
 @pytest.fixture

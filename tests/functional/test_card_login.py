@@ -8,9 +8,7 @@ import base64
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -25,36 +23,8 @@ from tsunagu.identity.cards import services as cards
 from tsunagu.identity.cards.chip import ChipKeys, SoftwareChip
 from tsunagu.identity.citizen.models import LoginRecord
 from tsunagu.identity.core.pins import PinSlot
-from tsunagu.identity.core.roles import Role, permissions_for
-from tsunagu.kernel.access import Principal
 
-from .conftest import ClientFactory
-
-AUTH_PIN, SIGN_PIN, SURFACE_PIN = "4821", "KAGI2026", "4821"
-DESK = Principal(0, "test-desk", "Card desk (test)", permissions_for([Role.CARD_DESK]))
-
-
-@dataclass(frozen=True)
-class Holder:
-    person_id: int
-    serial: str
-
-
-@pytest.fixture
-def holder(web_app: FastAPI, pick_resident: Callable[..., int]) -> Holder:
-    """A resident of 15 or more with a fresh card (own PINs, so other tests' counters do not interfere)."""
-    ctx = web_app.state.ctx
-    card_ctx = cards.card_context(ctx.settings, ctx.clock, ctx.extras["trust"])
-    for _ in range(20):
-        person = pick_resident(head=True)
-        with ctx.uow() as db:
-            if cards.cards_of(db, person):
-                continue
-            view = cards.issue_card(
-                db, card_ctx, DESK, person, cards.CardPins(AUTH_PIN, SURFACE_PIN, SIGN_PIN)
-            )
-        return Holder(person, view.serial)
-    pytest.fail("no resident without a card")
+from .conftest import AUTH_PIN, DESK, SIGN_PIN, ClientFactory, Holder
 
 
 def sign_challenge(
@@ -92,7 +62,8 @@ def test_json_protocol_opens_a_session_and_records_the_login(
     )
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["method"] == "card" and body["session"]
+    assert body["method"] == "card"
+    assert body["session"]
     assert client.get("/my").status_code == 200
     with web_app.state.ctx.uow() as db:
         rows = db.scalars(select(LoginRecord).where(LoginRecord.person_id == holder.person_id)).all()
@@ -261,19 +232,23 @@ def test_qr_login_opens_the_session_on_the_pc_only(
     qr_id = re.search(r"/login/qr/([A-Za-z0-9_-]+)/code\.svg", page).group(1)  # type: ignore[union-attr]
     code = re.search(r'class="confirmation">(\d{4})<', page).group(1)  # type: ignore[union-attr]
     svg = pc.get(f"/login/qr/{qr_id}/code.svg")
-    assert svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in svg.text
     waiting = pc.get(f"/login/qr/{qr_id}/status")
-    assert waiting.status_code == 200 and 'http-equiv="refresh"' in waiting.text
+    assert waiting.status_code == 200
+    assert 'http-equiv="refresh"' in waiting.text
     phone_page = phone.get(f"/login/qr/{qr_id}/phone")
     assert code in phone_page.text
     done = phone.post(
         f"/login/qr/{qr_id}/phone", data={"card": holder.serial, "pin": AUTH_PIN, "csrf_token": csrf(phone)}
     )
-    assert done.status_code == 200 and "パソコンの画面に戻って" in done.text
+    assert done.status_code == 200
+    assert "パソコンの画面に戻って" in done.text
     assert phone.get("/my", follow_redirects=False).status_code == 303  # the phone does not get the session
     assert stranger.get(f"/login/qr/{qr_id}/status").status_code == 401
     opened = pc.get(f"/login/qr/{qr_id}/status", follow_redirects=False)
-    assert opened.status_code == 303 and opened.headers["location"] == "/my/logins"
+    assert opened.status_code == 303
+    assert opened.headers["location"] == "/my/logins"
     assert "二次元コード" in pc.get("/my/logins").text
     again = pc.get(f"/login/qr/{qr_id}/status", follow_redirects=False)
     assert again.status_code == 401  # consumed
@@ -291,11 +266,13 @@ def test_signature_reauthentication_then_a_voluntary_proxy(
     response = principal.post(
         "/my/proxies/invite", data={"csrf_token": csrf(principal)}, follow_redirects=False
     )
-    assert response.status_code == 303 and response.headers["location"].startswith("/my/reauth")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/my/reauth")
     wrong = principal.post(
         "/my/reauth", data={"pin": "WRONG1", "next": "/my/proxies", "csrf_token": csrf(principal)}
     )
-    assert wrong.status_code == 401 and "あと4回" in wrong.text
+    assert wrong.status_code == 401
+    assert "あと4回" in wrong.text
     ok = principal.post(
         "/my/reauth",
         data={"pin": SIGN_PIN, "next": "/my/proxies", "csrf_token": csrf(principal)},
