@@ -28,7 +28,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TSUNAGU_SECRET_KEY", SECRET)
     monkeypatch.delenv("TSUNAGU_DATABASE_URL", raising=False)
     path = tmp_path / "data"
-    upgrade(Settings(data_dir=path, secret_key=SECRET))  # type: ignore[arg-type]
+    upgrade(Settings(data_dir=path, secret_key=SECRET))
     return path
 
 
@@ -47,7 +47,7 @@ def run(data_dir: Path) -> Invoke:
 
 
 def _rows(data_dir: Path) -> list[OidcClient]:
-    engine = make_engine(Settings(data_dir=data_dir, secret_key=SECRET))  # type: ignore[arg-type]
+    engine = make_engine(Settings(data_dir=data_dir, secret_key=SECRET))
     try:
         with unit_of_work(make_session_factory(engine)) as db:
             return list(db.scalars(select(OidcClient)))

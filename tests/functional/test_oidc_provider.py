@@ -84,7 +84,7 @@ def oidc_clock() -> Any:
 
 
 @pytest.fixture
-def rp_client(web_app: FastAPI) -> Iterator[Callable[[RP], OAuth2Client]]:
+def rp_client(web_app: FastAPI) -> Iterator[Callable[..., OAuth2Client]]:
     """authlib's OAuth2Client for a relying party, its HTTP going to the app in process."""
     made: list[OAuth2Client] = []
     transport = TestClient(web_app)._transport
@@ -213,7 +213,7 @@ def suppressed_resident(web_db: DB) -> int:
 
 def test_an_independent_client_logs_a_resident_in(
     make_rp: Callable[..., RP],
-    rp_client: Callable[[RP], OAuth2Client],
+    rp_client: Callable[..., OAuth2Client],
     new_client: ClientFactory,
     citizen_session: CitizenLoginFn,
     pick_resident: Callable[..., int],
@@ -274,7 +274,7 @@ def test_discovery_and_jwks_follow_the_standard(client: TestClient) -> None:
 
 def test_pairwise_sub_differs_between_sectors_and_is_shared_within_one(
     make_rp: Callable[..., RP],
-    rp_client: Callable[[RP], OAuth2Client],
+    rp_client: Callable[..., OAuth2Client],
     new_client: ClientFactory,
     citizen_session: CitizenLoginFn,
     pick_resident: Callable[..., int],
@@ -402,7 +402,7 @@ def _token_call(c: OAuth2Client, meta: dict[str, Any], rp: RP, code: str, verifi
 
 def test_a_bad_client_secret_is_refused_at_the_token_endpoint(
     make_rp: Callable[..., RP],
-    rp_client: Callable[[RP], OAuth2Client],
+    rp_client: Callable[..., OAuth2Client],
     resident_browser: TestClient,
     web_db: DB,
 ) -> None:
@@ -419,7 +419,7 @@ def test_a_bad_client_secret_is_refused_at_the_token_endpoint(
 
 def test_a_replayed_code_is_refused_and_revokes_the_tokens_issued_from_it(
     make_rp: Callable[..., RP],
-    rp_client: Callable[[RP], OAuth2Client],
+    rp_client: Callable[..., OAuth2Client],
     resident_browser: TestClient,
     web_db: DB,
 ) -> None:
@@ -454,7 +454,7 @@ def test_a_replayed_code_is_refused_and_revokes_the_tokens_issued_from_it(
 
 def test_a_wrong_code_verifier_is_refused(
     make_rp: Callable[..., RP],
-    rp_client: Callable[[RP], OAuth2Client],
+    rp_client: Callable[..., OAuth2Client],
     resident_browser: TestClient,
     web_db: DB,
 ) -> None:
@@ -470,7 +470,7 @@ def test_a_wrong_code_verifier_is_refused(
 
 def test_an_expired_code_is_refused(
     make_rp: Callable[..., RP],
-    rp_client: Callable[[RP], OAuth2Client],
+    rp_client: Callable[..., OAuth2Client],
     resident_browser: TestClient,
     web_db: DB,
 ) -> None:
@@ -491,7 +491,7 @@ def test_an_expired_code_is_refused(
 
 def test_a_public_client_uses_pkce_without_a_secret(
     make_rp: Callable[..., RP],
-    rp_client: Callable[[RP], OAuth2Client],
+    rp_client: Callable[..., OAuth2Client],
     resident_browser: TestClient,
 ) -> None:
     rp = make_rp(scopes="openid profile", public_client=True)
@@ -506,7 +506,7 @@ def test_a_public_client_uses_pkce_without_a_secret(
 
 def test_only_registered_scopes_reach_the_consent_screen_and_the_claims(
     make_rp: Callable[..., RP],
-    rp_client: Callable[[RP], OAuth2Client],
+    rp_client: Callable[..., OAuth2Client],
     resident_browser: TestClient,
 ) -> None:
     rp = make_rp(scopes="openid profile")
@@ -530,7 +530,7 @@ def test_only_registered_scopes_reach_the_consent_screen_and_the_claims(
 
 def test_a_suppressed_address_is_never_released(
     make_rp: Callable[..., RP],
-    rp_client: Callable[[RP], OAuth2Client],
+    rp_client: Callable[..., OAuth2Client],
     new_client: ClientFactory,
     citizen_session: CitizenLoginFn,
     web_db: DB,
@@ -561,7 +561,7 @@ def test_a_suppressed_address_is_never_released(
 
 def test_consent_is_remembered_listed_and_can_be_withdrawn(
     make_rp: Callable[..., RP],
-    rp_client: Callable[[RP], OAuth2Client],
+    rp_client: Callable[..., OAuth2Client],
     resident_browser: TestClient,
     web_db: DB,
 ) -> None:
@@ -608,7 +608,7 @@ def _person(browser: TestClient, web_db: DB) -> int:
 
 def test_refusing_consent_goes_back_with_access_denied(
     make_rp: Callable[..., RP],
-    rp_client: Callable[[RP], OAuth2Client],
+    rp_client: Callable[..., OAuth2Client],
     resident_browser: TestClient,
     web_db: DB,
 ) -> None:
