@@ -3,7 +3,8 @@
 Build one :class:`TrustServices` per application with :func:`trust_services` (the app stores it as
 ``ctx.extras["trust"]``); its methods work in the caller's transaction and never commit."""
 
-from tsunagu.pki.core.profiles import end_of_day_jst, five_birthdays_after, parse_serial, validity_end
+from tsunagu.pki.core.profiles import end_of_day_jst, five_birthdays_after, validity_end
+from tsunagu.pki.core.serials import parse_serial
 from tsunagu.pki.core.types import (
     AuthoritySummary,
     CertificateKind,

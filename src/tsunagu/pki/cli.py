@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from tsunagu.clikit import DATA_DIR_HELP, domain_errors, emit, fail, operator, settings_for
 from tsunagu.db.engine import make_engine, make_session_factory, unit_of_work
 from tsunagu.kernel.clock import Clock
-from tsunagu.pki.core.profiles import parse_serial, serial_hex
+from tsunagu.pki.authorities import AUTHORITY_NAMES
+from tsunagu.pki.core.serials import parse_serial, serial_hex
 from tsunagu.pki.core.types import CertificateKind
-from tsunagu.pki.services import AUTHORITY_NAMES, TrustServices, trust_services
+from tsunagu.pki.services import TrustServices, trust_services
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]

@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
-from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import SignatureAlgorithmOID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
 from tsunagu.kernel.clock import Clock
-from tsunagu.kernel.crypto import SealedBox, derive_key
 from tsunagu.kernel.errors import InvalidInput, NotFound
+from tsunagu.pki.authorities import Authorities
 from tsunagu.pki.core import profiles
+from tsunagu.pki.core.facts import check_facts, read_facts
+from tsunagu.pki.core.serials import serial_hex
 from tsunagu.pki.core.types import (
     AuthoritySummary,
     CertificateKind,
@@ -43,25 +44,12 @@ from tsunagu.pki.errors import (
     jst_text,
     utc_text,
 )
-from tsunagu.pki.models import Certificate, CertificateAuthority, CrlState
+from tsunagu.pki.models import Certificate, CrlState
 from tsunagu.settings import Settings
 
-ROOT = "root"
-AUTHORITY_NAMES = (ROOT, CertificateKind.SIGNATURE.value, CertificateKind.AUTHENTICATION.value)
-KEY_PURPOSE = "pki.ca-key"
 CRL_LIFETIME = dt.timedelta(hours=24)  # nextUpdate - thisUpdate
 CRL_REFRESH = dt.timedelta(hours=12)  # a CRL older than this is re-signed even if its content is unchanged
 SYSTEM = "system"
-
-
-@dataclass(frozen=True)
-class _Anchor:
-    """A CA of ours, as cached in memory: its row id, certificate and DER."""
-
-    id: int
-    name: str
-    certificate: x509.Certificate
-    der: bytes
 
 
 def trust_services(settings: Settings, clock: Clock) -> TrustServices:
@@ -70,131 +58,26 @@ def trust_services(settings: Settings, clock: Clock) -> TrustServices:
 
 
 class TrustServices:
+    """The trust services of one platform. Build one per application with :func:`trust_services`."""
+
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
-        self._anchors: dict[str, _Anchor] | None = None
-        self._by_issuer: dict[bytes, _Anchor] = {}
+        self.hierarchy = Authorities(settings, clock)
 
     # --- the hierarchy -----------------------------------------------------------------------------------------
 
-    @cached_property
-    def _key_box_key(self) -> bytes:
-        return derive_key(self._settings.master_secret(), KEY_PURPOSE)
-
-    def _box(self, name: str) -> SealedBox:
-        return SealedBox(self._key_box_key, f"pki.ca:{name}".encode())
-
     def ensure_hierarchy(self, db: Session, *, actor: str = SYSTEM) -> None:
         """Create the root and the two issuing CAs once (idempotent; each creation is audited)."""
-        if self._load(db):
-            return
-        rows = {a.name: a for a in db.scalars(select(CertificateAuthority))}
-        now = self._clock.now()
-        if ROOT in rows:
-            root_cert = x509.load_der_x509_certificate(rows[ROOT].certificate)
-            root_key = self._open_key(rows[ROOT])
-        else:
-            root_key = ec.generate_private_key(ec.SECP256R1())
-            root_cert = profiles.build_root(root_key, x509.random_serial_number(), now)
-            self._store(db, ROOT, "root", root_cert, root_key, actor)
-        for kind in CertificateKind:
-            if kind.value not in rows:
-                key = ec.generate_private_key(ec.SECP256R1())
-                cert = profiles.build_issuing_ca(
-                    kind, key.public_key(), x509.random_serial_number(), root_cert, root_key, now
-                )
-                self._store(db, kind.value, "issuing", cert, key, actor)
-        db.flush()
-        self._load(db)
-
-    def _store(
-        self,
-        db: Session,
-        name: str,
-        kind: str,
-        cert: x509.Certificate,
-        key: ec.EllipticCurvePrivateKey,
-        actor: str,
-    ) -> None:
-        pkcs8 = key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        db.add(
-            CertificateAuthority(
-                name=name,
-                kind=kind,
-                subject=cert.subject.rfc4514_string(),
-                certificate=cert.public_bytes(serialization.Encoding.DER),
-                sealed_key=self._box(name).seal(pkcs8),
-                created_at=self._clock.now(),
-            )
-        )
-        audit.record(db, actor, audit.AuditAction.CA_CREATED, f"ca:{name}", kind=kind)
-
-    def _load(self, db: Session) -> bool:
-        """Fill the in-memory cache from the table; ``False`` while the hierarchy is incomplete."""
-        if self._anchors is not None:
-            return True
-        rows = db.execute(
-            select(CertificateAuthority.id, CertificateAuthority.name, CertificateAuthority.certificate)
-        ).all()
-        anchors = {
-            name: _Anchor(ca_id, name, x509.load_der_x509_certificate(der), der) for ca_id, name, der in rows
-        }
-        if set(anchors) != set(AUTHORITY_NAMES):
-            return False
-        self._by_issuer = {
-            a.certificate.subject.public_bytes(): a for a in anchors.values() if a.name != ROOT
-        }
-        self._anchors = anchors
-        return True
-
-    def _anchor(self, db: Session, name: str) -> _Anchor:
-        self.ensure_hierarchy(db)
-        assert self._anchors is not None  # noqa: S101 - ensure_hierarchy loaded it
-        return self._anchors[name]
-
-    def _open_key(self, row: CertificateAuthority) -> ec.EllipticCurvePrivateKey:
-        key = serialization.load_der_private_key(self._box(row.name).open(row.sealed_key), password=None)
-        if not isinstance(key, ec.EllipticCurvePrivateKey):
-            msg = f"the key of CA {row.name} is not an EC key"
-            raise TypeError(msg)
-        return key
-
-    def _signing_key(self, db: Session, anchor: _Anchor) -> ec.EllipticCurvePrivateKey:
-        row = db.get(CertificateAuthority, anchor.id)
-        if row is None:  # pragma: no cover - the cache came from this table
-            msg = f"CA {anchor.name} vanished"
-            raise RuntimeError(msg)
-        return self._open_key(row)
+        self.hierarchy.ensure(db, actor)
 
     def ca_certificate(self, db: Session, name: str) -> bytes:
         """DER of ``root``, ``signature`` or ``authentication`` (the hierarchy is created on first use)."""
-        if name not in AUTHORITY_NAMES:
-            raise NotFound(
-                f"There is no CA named {name!r} (root, signature, authentication).",
-                ja="その認証局はありません。",
-            )
-        return self._anchor(db, name).der
+        return self.hierarchy.anchor(db, name, SYSTEM).der
 
     def authorities(self, db: Session) -> list[AuthoritySummary]:
-        """The three CAs, root first."""
-        out = []
-        for name in AUTHORITY_NAMES:
-            cert = self._anchor(db, name).certificate
-            out.append(
-                AuthoritySummary(
-                    name=name,
-                    subject=cert.subject.rfc4514_string(),
-                    issuer=cert.issuer.rfc4514_string(),
-                    serial=cert.serial_number,
-                    not_before=cert.not_valid_before_utc,
-                    not_after=cert.not_valid_after_utc,
-                    sha256_fingerprint=cert.fingerprint(hashes.SHA256()).hex(":").upper(),
-                )
-            )
-        return out
+        """The three CAs, root first: subjects, validity, fingerprints."""
+        return self.hierarchy.summaries(db, SYSTEM)
 
     # --- issuing and revoking ----------------------------------------------------------------------------------
 
@@ -216,7 +99,7 @@ class TrustServices:
         refused for AUTHENTICATION). Audited."""
         kind = CertificateKind(kind)
         _check_request(kind, public_key, holder, facts)
-        anchor = self._anchor(db, kind.value)
+        anchor = self.hierarchy.anchor(db, kind.value, actor)
         now = self._clock.now()
         if not_after.tzinfo is None or not_after <= now:
             raise InvalidInput(
@@ -230,9 +113,9 @@ class TrustServices:
         request = profiles.EndEntityRequest(
             kind, public_key, x509.random_serial_number(), now, not_after, self.crl_url(kind), facts
         )
-        cert = profiles.build_end_entity(request, anchor.certificate, self._signing_key(db, anchor))
+        cert = profiles.build_end_entity(request, anchor.certificate, self.hierarchy.signing_key(db, anchor))
         der = cert.public_bytes(serialization.Encoding.DER)
-        serial = profiles.serial_hex(cert.serial_number)
+        serial = serial_hex(cert.serial_number)
         db.add(
             Certificate(
                 serial=serial,
@@ -316,7 +199,7 @@ class TrustServices:
 
     def _row_for_update(self, db: Session, serial: int) -> Certificate:
         row = db.scalars(
-            select(Certificate).where(Certificate.serial == profiles.serial_hex(serial)).with_for_update()
+            select(Certificate).where(Certificate.serial == serial_hex(serial)).with_for_update()
         ).one_or_none()
         if row is None:
             raise NotFound(
@@ -331,7 +214,7 @@ class TrustServices:
         row = db.execute(
             select(
                 Certificate.kind, Certificate.not_after, Certificate.revoked_at, Certificate.revocation_reason
-            ).where(Certificate.serial == profiles.serial_hex(serial))
+            ).where(Certificate.serial == serial_hex(serial))
         ).one_or_none()
         if row is None:
             result = CertificateStatus(serial, "unknown", None, None)
@@ -344,7 +227,7 @@ class TrustServices:
                 db,
                 actor,
                 audit.AuditAction.CERTIFICATE_STATUS_QUERIED,
-                f"certificate:{profiles.serial_hex(serial)}"[:64],
+                f"certificate:{serial_hex(serial)}"[:64],
                 state=result.state,
             )
         return result
@@ -368,7 +251,7 @@ class TrustServices:
             raise CertificateExpired
         row = db.execute(
             select(Certificate.holder, Certificate.revoked_at, Certificate.revocation_reason).where(
-                Certificate.serial == profiles.serial_hex(cert.serial_number)
+                Certificate.serial == serial_hex(cert.serial_number)
             )
         ).one_or_none()
         if (
@@ -382,7 +265,7 @@ class TrustServices:
         if not isinstance(public_key, ec.EllipticCurvePublicKey):  # pragma: no cover - we issue EC only
             raise MalformedCertificate
         try:
-            facts = profiles.read_facts(cert) if kind is CertificateKind.SIGNATURE else None
+            facts = read_facts(cert) if kind is CertificateKind.SIGNATURE else None
         except ValueError as exc:
             raise MalformedCertificate from exc
         verified = VerifiedCertificate(
@@ -397,14 +280,13 @@ class TrustServices:
         return verified, revoked_at, reason
 
     def _check_chain(self, db: Session, cert: x509.Certificate, kind: CertificateKind) -> None:
-        if not self._load(db):
-            raise UnknownIssuer
-        anchor = self._by_issuer.get(cert.issuer.public_bytes())
-        if anchor is None:
+        """One ECDSA check against the cached public key of the issuing CA named in the certificate."""
+        anchor = self.hierarchy.issuing_ca_of(db, cert)
+        if anchor is None or cert.signature_algorithm_oid != SignatureAlgorithmOID.ECDSA_WITH_SHA256:
             raise UnknownIssuer
         try:
-            cert.verify_directly_issued_by(anchor.certificate)
-        except (ValueError, TypeError, InvalidSignature) as exc:
+            anchor.public_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature as exc:
             raise UnknownIssuer from exc
         if anchor.name != kind.value:
             raise WrongCertificateKind
@@ -452,7 +334,7 @@ class TrustServices:
         """The DER CRL of the issuing CA of ``kind``. The last one is served again while its content is
         unchanged and it is fresh (under 12 h old); otherwise a new one is signed with crlNumber + 1, valid 24 h.
         Every revoked certificate stays listed (none is dropped at expiry)."""
-        anchor = self._anchor(db, CertificateKind(kind).value)
+        anchor = self.hierarchy.anchor(db, CertificateKind(kind).value, SYSTEM)
         rows = db.execute(
             select(Certificate.serial, Certificate.revoked_at, Certificate.revocation_reason)
             .where(Certificate.authority_id == anchor.id, Certificate.revoked_at.is_not(None))
@@ -474,7 +356,12 @@ class TrustServices:
             return state.der
         number = 1 if state is None else state.number + 1
         crl = profiles.build_crl(
-            anchor.certificate, self._signing_key(db, anchor), entries, number, now, now + CRL_LIFETIME
+            anchor.certificate,
+            self.hierarchy.signing_key(db, anchor),
+            entries,
+            number,
+            now,
+            now + CRL_LIFETIME,
         )
         der = crl.public_bytes(serialization.Encoding.DER)
         if state is None:
@@ -516,7 +403,7 @@ def _check_request(
             ja="署名用電子証明書には基本4情報（氏名・住所・生年月日・性別）が必要です。",
         )
     try:
-        profiles.check_facts(kind, facts)
+        check_facts(kind, facts)
     except ValueError as exc:
         raise InvalidInput(
             f"The facts cannot be certified: {exc}.", ja="基本4情報の形式が正しくありません。"

@@ -50,13 +50,14 @@ def actions(db: Session, subject: str = "") -> list[str]:
 
 
 def test_the_hierarchy_is_created_once_and_audited(
-    trust: TrustServices, uow: Uow, settings: Settings
+    trust: TrustServices, uow: Uow, settings: Settings, moving: MovingClock
 ) -> None:
     with uow() as db:
         trust.ensure_hierarchy(db, actor="cli:ops")
     with uow() as db:
         trust.ensure_hierarchy(db)
-        trust_services(settings, trust._clock).ensure_hierarchy(db)  # a fresh instance loads, creates nothing
+        fresh = trust_services(settings, moving.clock())  # loads the CAs, creates nothing
+        fresh.ensure_hierarchy(db)
         assert db.scalar(select(func.count()).select_from(CertificateAuthority)) == 3
         assert actions(db).count("pki:ca:create") == 3
         summaries = trust.authorities(db)
@@ -373,7 +374,7 @@ def test_ca_private_keys_are_not_stored_in_clear(trust: TrustServices, uow: Uow,
     secrets: list[bytes] = []
     with uow() as db:
         for row in db.scalars(select(CertificateAuthority)):
-            key = trust._open_key(row)
+            key = trust.hierarchy.open_key(row)
             secrets.append(key.private_numbers().private_value.to_bytes(32, "big"))
             secrets.append(
                 key.private_bytes(
@@ -411,6 +412,6 @@ def test_a_sealed_key_opens_only_with_the_master_secret(
     other = trust_services(settings.model_copy(update={"secret_key": another_secret}), moving.clock())
     with uow() as db:
         row = db.scalars(select(CertificateAuthority).where(CertificateAuthority.name == "root")).one()
-        trust._open_key(row)
+        trust.hierarchy.open_key(row)
         with pytest.raises(InvalidTag):
-            other._open_key(row)
+            other.hierarchy.open_key(row)

@@ -7,13 +7,10 @@ from typing import TypeVar
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
-from hypothesis import given
-from hypothesis import strategies as st
 
-from tsunagu.pki.core import profiles
+from tsunagu.pki.core import facts, profiles
 from tsunagu.pki.core.types import CertificateKind, RevocationReason, SubjectFacts
 
 NOW = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
@@ -103,7 +100,7 @@ def test_the_signature_certificate_carries_the_basic_4_facts(hierarchy: Hierarch
     assert usage.value.content_commitment  # nonRepudiation
     assert not usage.value.key_cert_sign
     others = ext(cert, x509.SubjectAlternativeName).value.get_values_for_type(x509.OtherName)
-    values = {o.type_id.dotted_string: profiles.read_utf8_string(o.value) for o in others}
+    values = {o.type_id.dotted_string: facts.read_utf8_string(o.value) for o in others}
     assert values == {
         "1.2.392.200149.8.5.5.1": "山田　太郎",
         "1.2.392.200149.8.5.5.2": "00000",
@@ -112,7 +109,7 @@ def test_the_signature_certificate_carries_the_basic_4_facts(hierarchy: Hierarch
         "1.2.392.200149.8.5.5.5": "神奈川県藤沢市朝日町1番地の1",
         "1.2.392.200149.8.5.5.6": "0" * len(FACTS.address),
     }
-    assert profiles.read_facts(cert) == SubjectFacts(FACTS.name, "", FACTS.address, FACTS.birth_date, "male")
+    assert facts.read_facts(cert) == SubjectFacts(FACTS.name, "", FACTS.address, FACTS.birth_date, "male")
 
 
 def test_the_authentication_certificate_carries_no_personal_attribute(hierarchy: Hierarchy) -> None:
@@ -123,7 +120,7 @@ def test_the_authentication_certificate_carries_no_personal_attribute(hierarchy:
     assert not usage.content_commitment
     with pytest.raises(x509.ExtensionNotFound):
         cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-    assert profiles.read_facts(cert) is None
+    assert facts.read_facts(cert) is None
     assert [a.oid for a in cert.subject] == [NameOID.COUNTRY_NAME, NameOID.COMMON_NAME]
     assert str(cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value).startswith("20261126100000")
 
@@ -147,120 +144,6 @@ def test_end_entities_carry_crl_point_key_identifiers_and_policy(
     ]
     assert ext(cert, x509.BasicConstraints).value.ca is False
     assert cert.serial_number == 0x1234_5678_9ABC
-
-
-@pytest.mark.parametrize(
-    ("kind", "facts", "match"),
-    [
-        (CertificateKind.AUTHENTICATION, FACTS, "no personal attributes"),
-        (CertificateKind.SIGNATURE, None, "basic 4 facts"),
-        (CertificateKind.SIGNATURE, SubjectFacts("", "", "x", dt.date(1980, 1, 1), "male"), "name"),
-        (CertificateKind.SIGNATURE, SubjectFacts("a", "", "x" * 201, dt.date(1980, 1, 1), "male"), "address"),
-        (CertificateKind.SIGNATURE, SubjectFacts("a", "", "x", dt.date(1980, 1, 1), "other"), "sex"),
-        (CertificateKind.SIGNATURE, SubjectFacts("a", "", "x", dt.date(1860, 1, 1), "male"), "明治"),
-    ],
-)
-def test_facts_that_do_not_fit_are_refused(
-    kind: CertificateKind, facts: SubjectFacts | None, match: str
-) -> None:
-    with pytest.raises(ValueError, match=match):
-        profiles.check_facts(kind, facts)
-
-
-@pytest.mark.parametrize(
-    ("born", "code"),
-    [
-        (dt.date(1912, 7, 29), "1"),
-        (dt.date(1912, 7, 30), "2"),
-        (dt.date(1926, 12, 25), "3"),
-        (dt.date(1989, 1, 7), "3"),
-        (dt.date(1989, 1, 8), "4"),
-        (dt.date(2019, 4, 30), "4"),
-        (dt.date(2019, 5, 1), "5"),
-    ],
-)
-def test_birth_dates_carry_the_era_code(born: dt.date, code: str) -> None:
-    assert profiles.birth_date_code(born) == code
-
-
-names = st.text(st.characters(codec="utf-8"), min_size=1, max_size=100).filter(str.strip)
-
-
-@given(
-    name=names,
-    address=st.text(st.characters(codec="utf-8"), min_size=1, max_size=200).filter(str.strip),
-    born=st.dates(min_value=dt.date(1868, 10, 23), max_value=dt.date(2100, 12, 31)),
-    sex=st.sampled_from(["male", "female"]),
-)
-def test_facts_round_trip_through_subject_alt_name(name: str, address: str, born: dt.date, sex: str) -> None:
-    facts = SubjectFacts(name, "カナ", address, born, sex)
-    names_ext = profiles.facts_alt_names(facts)
-    builder = x509.CertificateBuilder().add_extension(names_ext, critical=False)
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        builder.subject_name(x509.Name([]))
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "t")]))
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(NOW)
-        .not_valid_after(NOW + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    assert profiles.read_facts(cert) == SubjectFacts(name, "", address, born, sex)
-
-
-@given(st.text(st.characters(codec="utf-8"), max_size=3000))
-def test_utf8_string_round_trip(text: str) -> None:
-    der = profiles.utf8_string(text)
-    assert profiles.read_utf8_string(der) == text
-
-
-@pytest.mark.parametrize(
-    "der",
-    [
-        b"",
-        b"\x0c",
-        b"\x13\x01a",
-        b"\x0c\x02a",
-        b"\x0c\x01ab",
-        b"\x0c\x81\x01a",
-        b"\x0c\x80",
-        b"\x0c\x85" + b"\0" * 5,
-    ],
-)
-def test_malformed_utf8_strings_are_refused(der: bytes) -> None:
-    with pytest.raises(ValueError, match=r"UTF8String|length"):
-        profiles.read_utf8_string(der)
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        ("12345", 12345),
-        ("0x1f", 31),
-        ("1F", 31),
-        ("ab:cd", 0xABCD),
-        ("  0X0A  ", 10),
-        (
-            "78:be:77:a7:fe:42:ff:10:70:1b:84:5a:2f:e9:05:c1:3e:86:1f:33",
-            0x78BE77A7FE42FF10701B845A2FE905C13E861F33,
-        ),
-    ],
-)
-def test_serials_are_read_as_people_paste_them(text: str, value: int) -> None:
-    assert profiles.parse_serial(text) == value
-
-
-@pytest.mark.parametrize("text", ["", "0", "0x", "12g", "-5", "1.5", "0x" + "f" * 41, "1" * 61])
-def test_bad_serials_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="serial"):
-        profiles.parse_serial(text)
-
-
-@given(st.integers(min_value=1, max_value=2**159 - 1))
-def test_serial_hex_round_trip(serial: int) -> None:
-    assert profiles.parse_serial("0x" + profiles.serial_hex(serial)) == serial
-    assert profiles.parse_serial(str(serial)) == serial
 
 
 def test_crl_lists_entries_with_reasons_except_unspecified(hierarchy: Hierarchy) -> None:
