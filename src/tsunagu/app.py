@@ -16,6 +16,7 @@ from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.identity import pages as identity_pages
 from tsunagu.identity.cardlogin import http as cardlogin_http
 from tsunagu.identity.cardlogin import pages as cardlogin_pages
+from tsunagu.identity.cards import pages as cards_pages
 from tsunagu.identity.citizen import card_pages as citizen_card_pages
 from tsunagu.identity.citizen import pages as citizen_pages
 from tsunagu.identity.oidc import pages as oidc_pages
@@ -93,6 +94,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(cardlogin_http.router(lambda _request: trust))
     app.include_router(proxy_pages.router())
     app.include_router(citizen_card_pages.router(lambda _request: trust))
+    app.include_router(cards_pages.router(lambda _request: trust))
     ctx.extras.setdefault("my_sections", []).extend([citizen_card_pages.SECTION, proxy_pages.SECTION])
     app.include_router(passkey_pages.router(ctx))
     app.include_router(audit_pages.router())

@@ -26,6 +26,7 @@ DEMO_STAFF = (
     ("clerk", "住民記録 太郎 (demo)", "demo-clerk-pass", [identity.Role.REGISTRY_CLERK]),
     ("counter", "窓口 花子 (demo)", "demo-counter-pass", [identity.Role.COUNTER_STAFF]),
     ("auditor", "監査 一郎 (demo)", "demo-auditor-pass", [identity.Role.AUDITOR]),
+    ("carddesk", "交付 窓口子 (demo)", "demo-carddesk-pass", [identity.Role.CARD_DESK]),
 )
 
 
