@@ -13,6 +13,7 @@ from tsunagu.clikit import DATA_DIR_HELP, emit, err, fail, progress, settings_fo
 from tsunagu.db.migrate import upgrade
 from tsunagu.demo import DEMO_RELYING_PARTIES, DEMO_STAFF, prepare
 from tsunagu.identity import cli as identity_cli
+from tsunagu.identity.cardlogin import cli as cardlogin_cli
 from tsunagu.identity.cards import cli as cards_cli
 from tsunagu.identity.oidc import cli as oidc_cli
 from tsunagu.kernel.clock import Clock
@@ -63,7 +64,9 @@ def build() -> typer.Typer:
     app.add_typer(db_app, name="db")
     app.add_typer(registry_cli.build(wiring.registry_listeners), name="registry")
     app.add_typer(identity_cli.build(), name="staff")
-    app.add_typer(cards_cli.build(), name="card")
+    card_app = cards_cli.build()
+    cardlogin_cli.add_login_command(card_app)  # the reader client: `tsunagu card login --server URL`
+    app.add_typer(card_app, name="card")
     app.add_typer(oidc_cli.build(), name="oidc")
     app.add_typer(pki_cli.build(), name="pki")
 
