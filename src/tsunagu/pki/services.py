@@ -44,7 +44,7 @@ from tsunagu.pki.errors import (
     jst_text,
     utc_text,
 )
-from tsunagu.pki.models import Certificate, CrlState
+from tsunagu.pki.models import Certificate, CertificateAuthority, CrlState
 from tsunagu.settings import Settings
 
 CRL_LIFETIME = dt.timedelta(hours=24)  # nextUpdate - thisUpdate
@@ -237,8 +237,15 @@ class TrustServices:
     ) -> VerifiedCertificate:
         """Accept ``der`` only if our CA of ``kind`` issued it, it is valid at ``at`` (default now) and not
         revoked at ``at``. Raises a :class:`~tsunagu.pki.errors.CertificateRefused` otherwise."""
-        verified, _revoked_at, _reason = self._verify(db, der, CertificateKind(kind), at or self._clock.now())
+        verified, _revoked_at, _reason = self._verify(db, der, CertificateKind(kind), self._instant(at))
         return verified
+
+    def _instant(self, at: dt.datetime | None) -> dt.datetime:
+        if at is None:
+            return self._clock.now()
+        if at.tzinfo is None:
+            raise InvalidInput("The time must be an aware datetime.", ja="日時にはタイムゾーンが必要です。")
+        return at
 
     def _verify(
         self, db: Session, der: bytes, kind: CertificateKind, at: dt.datetime
@@ -303,9 +310,7 @@ class TrustServices:
         """Check an ECDSA-SHA256 (DER) signature over ``data`` made with the certificate's key at ``signed_at``
         (default now). The certificate must have been valid then (refusals raise as in :meth:`verify`); a
         revocation after ``signed_at`` leaves the signature valid and is reported in ``revoked_at``."""
-        verified, revoked_at, reason = self._verify(
-            db, der, CertificateKind(kind), signed_at or self._clock.now()
-        )
+        verified, revoked_at, reason = self._verify(db, der, CertificateKind(kind), self._instant(signed_at))
         try:
             verified.public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
         except InvalidSignature:
@@ -349,9 +354,12 @@ class TrustServices:
             "\n".join(f"{e.serial:x} {e.revoked_at.isoformat()} {e.reason.value}" for e in entries).encode()
         ).hexdigest()
         now = self._clock.now()
-        state = db.scalars(
-            select(CrlState).where(CrlState.authority_id == anchor.id).with_for_update()
-        ).one_or_none()
+        # Serialise CRL issuing per CA (PostgreSQL row lock; SQLite has one writer anyway), so that two
+        # requests never sign two different CRLs under the same number.
+        db.execute(
+            select(CertificateAuthority.id).where(CertificateAuthority.id == anchor.id).with_for_update()
+        )
+        state = db.scalars(select(CrlState).where(CrlState.authority_id == anchor.id)).one_or_none()
         if state is not None and state.content_digest == digest and now < state.this_update + CRL_REFRESH:
             return state.der
         number = 1 if state is None else state.number + 1

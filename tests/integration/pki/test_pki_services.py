@@ -197,6 +197,8 @@ def test_validity_is_checked_at_the_time_asked(issue: IssueFn, trust: TrustServi
         with pytest.raises(CertificateExpired):
             trust.verify(db, der, AUTH, at=UNTIL + dt.timedelta(seconds=1))
         assert trust.verify(db, der, AUTH, at=UNTIL).serial == issued.certificate.serial
+        with pytest.raises(InvalidInput, match="aware"):
+            trust.verify(db, der, AUTH, at=dt.datetime(2027, 1, 1))  # noqa: DTZ001 - the point of the test
 
 
 def test_an_expired_certificate_is_refused_now(
