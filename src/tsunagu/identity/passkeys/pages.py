@@ -29,6 +29,8 @@ MY_SECTION = {
     "href": "/my/passkeys",
     "title": "パスキー（スマホ用の認証情報）",
     "description": "この端末でカードなしでログインするためのパスキーの登録と管理",
+    "title_en": "Passkeys (smartphone credentials)",
+    "description_en": "Register and manage passkeys to log in on this device without the card",
 }
 
 
@@ -107,7 +109,7 @@ def _my_routes(r: APIRouter) -> None:
             me=me,
             passkeys=passkeys,
             replacing=replacing,
-            can_register=me.method in services.CARD_METHODS and me.acting_for is None,
+            can_register=services.may_register(me),
             notice=request.query_params.get("done", ""),
         )
 

@@ -187,6 +187,11 @@ def _clean_label(label: str) -> str:
     return cleaned
 
 
+def may_register(principal: CitizenPrincipal) -> bool:
+    """Only a session opened with the card, acting for oneself, may register a passkey."""
+    return principal.method in CARD_METHODS and principal.acting_for is None
+
+
 def begin_registration(
     db: Session,
     clock: Clock,
@@ -196,7 +201,7 @@ def begin_registration(
     replaces: int | None = None,
 ) -> str:
     """Options for ``navigator.credentials.create()`` (JSON), for the logged-in resident's own new passkey."""
-    if principal.method not in CARD_METHODS or principal.acting_for is not None:
+    if not may_register(principal):
         raise PasskeyNeedsCard(
             "Log in with your My Number card (not a passkey, and not as a proxy) to register a passkey.",
             ja="パスキーの登録には、マイナンバーカードでご本人としてログインしてください。",
@@ -253,7 +258,7 @@ def finish_registration(
     except (InvalidJSONStructure, WebAuthnException, ValueError, TypeError):
         return _registration_refused("malformed")
     ceremony = _consume(db, clock, REGISTRATION, _challenge_in(parsed.response.client_data_json))
-    if ceremony is None or ceremony.person_id != principal.person_id or principal.method not in CARD_METHODS:
+    if ceremony is None or ceremony.person_id != principal.person_id or not may_register(principal):
         return _registration_refused("challenge")
     try:
         verified = verify_registration_response(
