@@ -371,3 +371,18 @@ def test_a_suspended_card_stops_its_passkeys(
     with ctx.uow() as db:
         identity_api.suspend_card(db, cards, card.serial, f"person:{person}")
     assert refused_because(login(new_client(), authenticator)) == "card_suspended"
+
+
+def test_the_passkey_pages_in_english(
+    new_client: ClientFactory, citizen_session: CitizenLoginFn, pick_resident: Callable[..., int]
+) -> None:
+    card = new_client()
+    citizen_session(card, pick_resident())
+    card.get("/language/en")
+    page = card.get("/my/passkeys").text
+    assert "Passkeys (smartphone credentials)" in page
+    assert "Your passkeys" in page
+    assert "Device name" in page
+    anonymous = new_client()
+    anonymous.get("/language/en")
+    assert "Use a passkey" in anonymous.get("/login/passkey").text
