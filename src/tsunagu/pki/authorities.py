@@ -126,10 +126,12 @@ class Authorities:
         assert self._anchors is not None  # noqa: S101 - ensure() loaded it
         return self._anchors[name]
 
-    def issuing_ca_of(self, db: Session, cert: x509.Certificate) -> Anchor | None:
-        """Our issuing CA whose name is the certificate's issuer (``None``: none, or no hierarchy yet)."""
-        if not self._load(db):
-            return None
+    def ready(self, db: Session) -> bool:
+        """Whether the hierarchy exists (loading it into the cache on first success); creates nothing."""
+        return self._load(db)
+
+    def issuing_ca_for(self, cert: x509.Certificate) -> Anchor | None:
+        """Our issuing CA whose name is the certificate's issuer (call :meth:`ready` first)."""
         return self._by_issuer.get(cert.issuer.public_bytes())
 
     def open_key(self, row: CertificateAuthority) -> ec.EllipticCurvePrivateKey:

@@ -7,7 +7,9 @@ works in the caller's transaction and never commits."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -50,6 +52,19 @@ from tsunagu.settings import Settings
 CRL_LIFETIME = dt.timedelta(hours=24)  # nextUpdate - thisUpdate
 CRL_REFRESH = dt.timedelta(hours=12)  # a CRL older than this is re-signed even if its content is unchanged
 SYSTEM = "system"
+CHECKED_CACHE = 8192  # certificates whose chain check is remembered (a few MB); logins repeat the same cards
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A certificate that parsed and was signed by our issuing CA ``issuer`` (``signature``/``authentication``)."""
+
+    serial: int
+    issuer: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    public_key: ec.EllipticCurvePublicKey
+    facts: SubjectFacts | None
 
 
 def trust_services(settings: Settings, clock: Clock) -> TrustServices:
@@ -64,6 +79,7 @@ class TrustServices:
         self._settings = settings
         self._clock = clock
         self.hierarchy = Authorities(settings, clock)
+        self._checked = functools.lru_cache(maxsize=CHECKED_CACHE)(self._check)
 
     # --- the hierarchy -----------------------------------------------------------------------------------------
 
@@ -250,53 +266,63 @@ class TrustServices:
     def _verify(
         self, db: Session, der: bytes, kind: CertificateKind, at: dt.datetime
     ) -> tuple[VerifiedCertificate, dt.datetime | None, str | None]:
-        cert = _parse(der)
-        self._check_chain(db, cert, kind)
-        if at < cert.not_valid_before_utc:
+        if not self.hierarchy.ready(db):  # no CA yet: nothing can be ours
+            _parse(der)
+            raise UnknownIssuer
+        checked = self._checked(der)
+        if checked.issuer != kind.value:
+            raise WrongCertificateKind
+        if at < checked.not_before:
             raise CertificateNotYetValid
-        if at > cert.not_valid_after_utc:
+        if at > checked.not_after:
             raise CertificateExpired
         row = db.execute(
             select(Certificate.holder, Certificate.revoked_at, Certificate.revocation_reason).where(
-                Certificate.serial == serial_hex(cert.serial_number)
+                Certificate.serial == serial_hex(checked.serial)
             )
         ).one_or_none()
-        if (
-            row is None
-        ):  # signed by our CA but not in our records (e.g. a database restored from an old backup)
+        if row is None:  # signed by our CA but not in our records (a database restored from an old backup?)
             raise UnknownIssuer("The certificate is not in this platform's records.")
         holder, revoked_at, reason = row
         if revoked_at is not None and revoked_at <= at:
             raise CertificateRevoked(revoked_at)
-        public_key = cert.public_key()
-        if not isinstance(public_key, ec.EllipticCurvePublicKey):  # pragma: no cover - we issue EC only
-            raise MalformedCertificate
-        try:
-            facts = read_facts(cert) if kind is CertificateKind.SIGNATURE else None
-        except ValueError as exc:
-            raise MalformedCertificate from exc
         verified = VerifiedCertificate(
-            cert.serial_number,
+            checked.serial,
             kind,
             holder,
-            cert.not_valid_before_utc,
-            cert.not_valid_after_utc,
-            public_key,
-            facts,
+            checked.not_before,
+            checked.not_after,
+            checked.public_key,
+            checked.facts,
         )
         return verified, revoked_at, reason
 
-    def _check_chain(self, db: Session, cert: x509.Certificate, kind: CertificateKind) -> None:
-        """One ECDSA check against the cached public key of the issuing CA named in the certificate."""
-        anchor = self.hierarchy.issuing_ca_of(db, cert)
+    def _check(self, der: bytes) -> _Checked:
+        """What the certificate's bytes alone establish: parsed, and signed by one of our issuing CAs (one
+        ECDSA verification against that CA's cached public key). Memoised per DER (refusals are not)."""
+        cert = _parse(der)
+        anchor = self.hierarchy.issuing_ca_for(cert)
         if anchor is None or cert.signature_algorithm_oid != SignatureAlgorithmOID.ECDSA_WITH_SHA256:
             raise UnknownIssuer
         try:
             anchor.public_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
         except InvalidSignature as exc:
             raise UnknownIssuer from exc
-        if anchor.name != kind.value:
-            raise WrongCertificateKind
+        public_key = cert.public_key()
+        if not isinstance(public_key, ec.EllipticCurvePublicKey):  # pragma: no cover - we issue EC only
+            raise MalformedCertificate
+        try:
+            facts = read_facts(cert) if anchor.name == CertificateKind.SIGNATURE.value else None
+        except ValueError as exc:
+            raise MalformedCertificate from exc
+        return _Checked(
+            cert.serial_number,
+            anchor.name,
+            cert.not_valid_before_utc,
+            cert.not_valid_after_utc,
+            public_key,
+            facts,
+        )
 
     def verify_signature(
         self,

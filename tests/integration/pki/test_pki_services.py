@@ -175,6 +175,7 @@ def test_a_foreign_certificate_is_refused_even_with_the_same_issuer_name(
 def test_a_certificate_of_the_other_kind_is_refused(issue: IssueFn, trust: TrustServices, uow: Uow) -> None:
     sig, auth = issue(SIG), issue(AUTH)
     with uow() as db:
+        trust.verify(db, sig.certificate.der, SIG)  # remembered as checked: the kind is still compared
         with pytest.raises(WrongCertificateKind):
             trust.verify(db, sig.certificate.der, AUTH)
         with pytest.raises(WrongCertificateKind):
