@@ -675,3 +675,10 @@ def test_the_demo_registers_its_relying_parties(web_db: DB) -> None:
     with web_db() as db:
         ids = {c.client_id for c in oidc.list_clients(db)}
     assert {"tsunagu-bank-demo", "city-portal-demo"} <= ids
+
+
+def test_my_page_links_to_the_connections_in_both_languages(resident_browser: TestClient) -> None:
+    assert "/my/connections" in resident_browser.get("/my").text
+    english = resident_browser.get("/my/connections", headers={"Accept-Language": "en"}).text
+    assert "Connected services" in english
+    assert 'lang="en"' in english

@@ -37,6 +37,8 @@ MY_SECTION = {
     "href": "/my/connections",
     "title": "連携しているサービス",
     "description": "ログインに使っているサービスと、提供に同意した情報",
+    "title_en": "Connected services",
+    "description_en": "Services you log in to with tsunagu, and the information you agreed to give them",
 }
 
 
