@@ -1,8 +1,8 @@
 """The trust services: the CA hierarchy, issuing, revoking, status, verification and CRLs.
 
 One :class:`TrustServices` per application: it caches the CA certificates after first load and remembers each
-certificate's chain check, so ``verify`` costs at most one ECDSA verification plus one indexed query. CA private keys are opened only to sign. Every method
-works in the caller's transaction and never commits."""
+certificate's chain check, so ``verify`` costs at most one ECDSA verification plus one indexed query. CA private
+keys are opened only to sign. Every method works in the caller's transaction and never commits."""
 
 from __future__ import annotations
 
