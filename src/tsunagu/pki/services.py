@@ -366,37 +366,23 @@ class TrustServices:
         unchanged and it is fresh (under 12 h old); otherwise a new one is signed with crlNumber + 1, valid 24 h.
         Every revoked certificate stays listed (none is dropped at expiry)."""
         anchor = self.hierarchy.anchor(db, CertificateKind(kind).value, SYSTEM)
-        rows = db.execute(
-            select(Certificate.serial, Certificate.revoked_at, Certificate.revocation_reason)
-            .where(Certificate.authority_id == anchor.id, Certificate.revoked_at.is_not(None))
-            .order_by(Certificate.revoked_at, Certificate.serial)
-        )
-        entries = [
-            profiles.RevokedEntry(int(serial, 16), revoked_at, RevocationReason(reason or "unspecified"))
-            for serial, revoked_at, reason in rows
-            if revoked_at is not None
-        ]
-        digest = hashlib.sha256(
-            "\n".join(f"{e.serial:x} {e.revoked_at.isoformat()} {e.reason.value}" for e in entries).encode()
-        ).hexdigest()
         now = self._clock.now()
-        # Serialise CRL issuing per CA (PostgreSQL row lock; SQLite has one writer anyway), so that two
-        # requests never sign two different CRLs under the same number.
+        entries, digest = _revoked(db, anchor.id)
+        state = _crl_state(db, anchor.id)
+        if (served := _servable(state, digest, now)) is not None:
+            return served
+        # Serialise CRL signing per CA (a row lock on PostgreSQL; SQLite has one writer anyway) so that two
+        # requests never sign two different CRLs under one number; then look again at what is committed.
         db.execute(
             select(CertificateAuthority.id).where(CertificateAuthority.id == anchor.id).with_for_update()
         )
-        state = db.scalars(select(CrlState).where(CrlState.authority_id == anchor.id)).one_or_none()
-        if state is not None and state.content_digest == digest and now < state.this_update + CRL_REFRESH:
-            return state.der
+        entries, digest = _revoked(db, anchor.id)
+        state = _crl_state(db, anchor.id)
+        if (served := _servable(state, digest, now)) is not None:
+            return served
         number = 1 if state is None else state.number + 1
-        crl = profiles.build_crl(
-            anchor.certificate,
-            self.hierarchy.signing_key(db, anchor),
-            entries,
-            number,
-            now,
-            now + CRL_LIFETIME,
-        )
+        signing_key = self.hierarchy.signing_key(db, anchor)
+        crl = profiles.build_crl(anchor.certificate, signing_key, entries, number, now, now + CRL_LIFETIME)
         der = crl.public_bytes(serialization.Encoding.DER)
         if state is None:
             state = CrlState(authority_id=anchor.id)
@@ -404,6 +390,34 @@ class TrustServices:
         state.number, state.content_digest, state.der = number, digest, der
         state.this_update, state.next_update = crl.last_update_utc, crl.next_update_utc or now + CRL_LIFETIME
         return der
+
+
+def _revoked(db: Session, authority_id: int) -> tuple[list[profiles.RevokedEntry], str]:
+    """The revoked certificates of a CA, and a digest of that list (what a CRL would say)."""
+    rows = db.execute(
+        select(Certificate.serial, Certificate.revoked_at, Certificate.revocation_reason)
+        .where(Certificate.authority_id == authority_id, Certificate.revoked_at.is_not(None))
+        .order_by(Certificate.revoked_at, Certificate.serial)
+    )
+    entries = [
+        profiles.RevokedEntry(int(serial, 16), revoked_at, RevocationReason(reason or "unspecified"))
+        for serial, revoked_at, reason in rows
+        if revoked_at is not None
+    ]
+    listing = "\n".join(f"{e.serial:x} {e.revoked_at.isoformat()} {e.reason.value}" for e in entries)
+    return entries, hashlib.sha256(listing.encode()).hexdigest()
+
+
+def _crl_state(db: Session, authority_id: int) -> CrlState | None:
+    stmt = select(CrlState).where(CrlState.authority_id == authority_id)
+    return db.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
+
+
+def _servable(state: CrlState | None, digest: str, now: dt.datetime) -> bytes | None:
+    """The last CRL if it can be served again (same content, still fresh), else ``None``."""
+    if state is not None and state.content_digest == digest and now < state.this_update + CRL_REFRESH:
+        return state.der
+    return None
 
 
 def _parse(der: bytes) -> x509.Certificate:
