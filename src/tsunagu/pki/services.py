@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from tsunagu.audit import api as audit
 from tsunagu.kernel.clock import Clock
 from tsunagu.kernel.errors import InvalidInput, NotFound
+from tsunagu.pki import crls
 from tsunagu.pki.authorities import Authorities
 from tsunagu.pki.core import profiles
 from tsunagu.pki.core.facts import check_facts, read_facts
@@ -49,8 +49,6 @@ from tsunagu.pki.errors import (
 from tsunagu.pki.models import Certificate, CertificateAuthority, CrlState
 from tsunagu.settings import Settings
 
-CRL_LIFETIME = dt.timedelta(hours=24)  # nextUpdate - thisUpdate
-CRL_REFRESH = dt.timedelta(hours=12)  # a CRL older than this is re-signed even if its content is unchanged
 SYSTEM = "system"
 CHECKED_CACHE = 8192  # certificates whose chain check is remembered (a few MB); logins repeat the same cards
 
@@ -367,57 +365,29 @@ class TrustServices:
         Every revoked certificate stays listed (none is dropped at expiry)."""
         anchor = self.hierarchy.anchor(db, CertificateKind(kind).value, SYSTEM)
         now = self._clock.now()
-        entries, digest = _revoked(db, anchor.id)
-        state = _crl_state(db, anchor.id)
-        if (served := _servable(state, digest, now)) is not None:
+        entries, digest = crls.revoked_entries(db, anchor.id)
+        state = crls.last_crl(db, anchor.id)
+        if (served := crls.servable(state, digest, now)) is not None:
             return served
         # Serialise CRL signing per CA (a row lock on PostgreSQL; SQLite has one writer anyway) so that two
         # requests never sign two different CRLs under one number; then look again at what is committed.
         db.execute(
             select(CertificateAuthority.id).where(CertificateAuthority.id == anchor.id).with_for_update()
         )
-        entries, digest = _revoked(db, anchor.id)
-        state = _crl_state(db, anchor.id)
-        if (served := _servable(state, digest, now)) is not None:
+        entries, digest = crls.revoked_entries(db, anchor.id)
+        state = crls.last_crl(db, anchor.id)
+        if (served := crls.servable(state, digest, now)) is not None:
             return served
         number = 1 if state is None else state.number + 1
         signing_key = self.hierarchy.signing_key(db, anchor)
-        crl = profiles.build_crl(anchor.certificate, signing_key, entries, number, now, now + CRL_LIFETIME)
+        crl = profiles.build_crl(anchor.certificate, signing_key, entries, number, now, now + crls.LIFETIME)
         der = crl.public_bytes(serialization.Encoding.DER)
         if state is None:
             state = CrlState(authority_id=anchor.id)
             db.add(state)
         state.number, state.content_digest, state.der = number, digest, der
-        state.this_update, state.next_update = crl.last_update_utc, crl.next_update_utc or now + CRL_LIFETIME
+        state.this_update, state.next_update = crl.last_update_utc, crl.next_update_utc or now + crls.LIFETIME
         return der
-
-
-def _revoked(db: Session, authority_id: int) -> tuple[list[profiles.RevokedEntry], str]:
-    """The revoked certificates of a CA, and a digest of that list (what a CRL would say)."""
-    rows = db.execute(
-        select(Certificate.serial, Certificate.revoked_at, Certificate.revocation_reason)
-        .where(Certificate.authority_id == authority_id, Certificate.revoked_at.is_not(None))
-        .order_by(Certificate.revoked_at, Certificate.serial)
-    )
-    entries = [
-        profiles.RevokedEntry(int(serial, 16), revoked_at, RevocationReason(reason or "unspecified"))
-        for serial, revoked_at, reason in rows
-        if revoked_at is not None
-    ]
-    listing = "\n".join(f"{e.serial:x} {e.revoked_at.isoformat()} {e.reason.value}" for e in entries)
-    return entries, hashlib.sha256(listing.encode()).hexdigest()
-
-
-def _crl_state(db: Session, authority_id: int) -> CrlState | None:
-    stmt = select(CrlState).where(CrlState.authority_id == authority_id)
-    return db.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
-
-
-def _servable(state: CrlState | None, digest: str, now: dt.datetime) -> bytes | None:
-    """The last CRL if it can be served again (same content, still fresh), else ``None``."""
-    if state is not None and state.content_digest == digest and now < state.this_update + CRL_REFRESH:
-        return state.der
-    return None
 
 
 def _parse(der: bytes) -> x509.Certificate:
