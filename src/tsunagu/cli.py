@@ -114,7 +114,10 @@ def build() -> typer.Typer:
                 "  staff logins:",
                 *(f"    {x['username']} / {x['password']}  ({', '.join(x['roles'])})" for x in logins),
                 "  OpenID Connect relying parties (demo secrets; issuer: the portal URL):",
-                *(f"    {x['client_id']} / {x['client_secret']}  ({x['name']})" for x in DEMO_RELYING_PARTIES),
+                *(
+                    f"    {x['client_id']} / {x['client_secret']}  ({x['name']})"
+                    for x in DEMO_RELYING_PARTIES
+                ),
             ]
         )
         emit(
