@@ -8,6 +8,7 @@ PNGs of docs/screenshots/.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -147,6 +148,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser: Browser, axe_sourc
     # told so: the public URL is the WebAuthn origin, the OIDC issuer and the base of QR-login links.
     url = f"http://localhost:{port}"
     env["TSUNAGU_PUBLIC_URL"] = url
+    env["TSUNAGU_ENVIRONMENT"] = (
+        "demo"  # as `tsunagu demo` serves it: synthetic residents, the demo card reader
+    )
     with log_path.open("wb") as log:
         proc = subprocess.Popen(  # noqa: S603 - our own CLI
             [*tsunagu, "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)],
@@ -183,6 +187,98 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> No
         time.sleep(0.2)
     log = log_path.read_text(errors="replace")
     pytest.fail(f"tsunagu serve not healthy after {SERVER_START_SECONDS}s ({last}):\n{log}", pytrace=False)
+
+
+@dataclass(frozen=True)
+class RelyingParty:
+    url: str
+    client_id: str
+
+
+@pytest.fixture(scope="session")
+def relying_party(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelyingParty]:
+    """The example private-sector RP (examples/rp, never imports tsunagu) registered with `tsunagu oidc register`
+    and served by uvicorn on its own port of localhost."""
+    port = _free_port()
+    url = f"http://localhost:{port}"
+    env = _clean_env()
+    registered = subprocess.run(  # noqa: S603 - our own CLI
+        [
+            *_tsunagu_command(),
+            "oidc",
+            "register",
+            "--name",
+            "つなぐ銀行 口座開設（e2e）",
+            "--name-en",
+            "Tsunagu Bank account opening (e2e)",
+            "--sector",
+            "private",
+            "--redirect-uri",
+            f"{url}/callback",
+            "--scopes",
+            "openid profile address birthdate",
+            "--sector-identifier",
+            "bank.tsunagu.example",
+            "--data-dir",
+            str(server.data_dir),
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if registered.returncode != 0:
+        pytest.fail(f"tsunagu oidc register failed:\n{registered.stdout}\n{registered.stderr}", pytrace=False)
+    client = json.loads(registered.stdout)
+    env |= {
+        "RP_ISSUER": server.url,
+        "RP_CLIENT_ID": client["client_id"],
+        "RP_CLIENT_SECRET": client["client_secret"],
+        "RP_REDIRECT_URI": f"{url}/callback",
+    }
+    log_path = tmp_path_factory.mktemp("e2e-rp") / "rp.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(  # noqa: S603 - the example RP of this repository
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT / "examples" / "rp",
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"the example RP did not start:\n{log_path.read_text(errors='replace')}", pytrace=False
+                )
+            try:
+                with urllib.request.urlopen(url + "/", timeout=2) as resp:  # noqa: S310 - loopback URL
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.2)
+        yield RelyingParty(url, client["client_id"])
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
 
 
 @pytest.fixture(params=["desktop", "phone"])

@@ -6,10 +6,12 @@ from tsunagu.audit import models as _audit  # noqa: F401
 from tsunagu.db import meta as _meta  # noqa: F401
 from tsunagu.db.base import Base
 from tsunagu.identity import models as _identity  # noqa: F401
+from tsunagu.identity.cardlogin import models as _identity_cardlogin  # noqa: F401
 from tsunagu.identity.cards import models as _identity_cards  # noqa: F401
 from tsunagu.identity.citizen import models as _identity_citizen  # noqa: F401
 from tsunagu.identity.oidc import models as _identity_oidc  # noqa: F401
 from tsunagu.identity.passkeys import models as _identity_passkeys  # noqa: F401
+from tsunagu.identity.proxies import models as _identity_proxies  # noqa: F401
 from tsunagu.pki import models as _pki  # noqa: F401
 from tsunagu.registry import models as _registry  # noqa: F401
 

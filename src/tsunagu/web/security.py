@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import parse_qs
 
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -27,6 +27,19 @@ CSP = (
 )
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+def allow_form_targets(response: Response, origins: Iterable[str]) -> None:
+    """Widen ``form-action`` on one response to registered origins. Browsers apply ``form-action`` to every
+    redirect after a form submission, so a page whose form ends in a redirect to a relying party (the OIDC consent
+    screen; a login page on the way to ``/oidc/authorize``) must name that party's origin."""
+    extra = sorted(
+        {o for o in origins if o.startswith(("https://", "http://")) and " " not in o and ";" not in o}
+    )
+    if extra:
+        response.headers["Content-Security-Policy"] = CSP.replace(
+            "form-action 'self'", "form-action 'self' " + " ".join(extra)
+        )
 
 
 def csrf_token(request: Request) -> str:

@@ -13,17 +13,20 @@ from starlette.responses import RedirectResponse, Response
 
 from tsunagu.audit import api as audit
 from tsunagu.identity.cardlogin import reader, services
+from tsunagu.identity.cards import services as cards
 from tsunagu.identity.cards.chip import PIN_REFUSALS
 from tsunagu.identity.citizen import pages as citizen_pages
 from tsunagu.identity.citizen import services as citizen
 from tsunagu.identity.core.card_rules import CardExpired, CardRevoked, CardSuspended, NoSignatureCertificate
 from tsunagu.identity.core.pins import PinSlot
+from tsunagu.identity.oidc.targets import form_targets_for_next
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.errors import DomainError, InvalidInput
 from tsunagu.pki import api as pki
 from tsunagu.web.access import citizen_principal, guard
 from tsunagu.web.context import AppContext, ctx_of
 from tsunagu.web.pages import safe_next
+from tsunagu.web.security import allow_form_targets
 from tsunagu.web.templating import language, render
 
 TrustOf = Callable[[Request], pki.TrustServices]
@@ -45,6 +48,13 @@ FORM_REFUSALS: tuple[type[DomainError], ...] = (InvalidInput, *REFUSALS)
 
 def _demo(ctx: AppContext) -> bool:
     return ctx.settings.environment in {"demo", "test"}
+
+
+def _with_targets(request: Request, response: Response, next_path: str) -> Response:
+    """A login on the way to an OpenID authorization ends in a redirect to the RP: let the form go there."""
+    with ctx_of(request).uow() as db:
+        allow_form_targets(response, form_targets_for_next(db, next_path))
+    return response
 
 
 def _reader_context(request: Request) -> dict[str, Any]:
@@ -87,6 +97,9 @@ def router(trust_of: TrustOf) -> APIRouter:
                 )
             except REFUSALS as exc:
                 refused = exc
+                if isinstance(exc, PIN_REFUSALS):  # this server is the reader: the holder sees the attempt
+                    holder = cards.get_card(db, serial).person_id
+                    citizen.record_login(db, ctx.clock, holder, "qr" if qr_id else "card", refused=exc.code)
         if refused is not None:
             raise refused
         return result
@@ -119,7 +132,7 @@ def router(trust_of: TrustOf) -> APIRouter:
             serial, pin = await reader_form(request)
             result = card_answer(request, serial, pin, None)
         except FORM_REFUSALS as exc:
-            return render(
+            page = render(
                 request,
                 "cardlogin/card.html",
                 status_code=exc.status,
@@ -128,6 +141,7 @@ def router(trust_of: TrustOf) -> APIRouter:
                 chosen=str(form.get("card", "")),
                 **_reader_context(request),
             )
+            return _with_targets(request, page, target)
         response = RedirectResponse(target, status_code=303)
         citizen_pages.set_citizen_cookie(response, result.session, ctx.settings)
         return response

@@ -21,7 +21,9 @@ from tsunagu.identity.oidc import services
 from tsunagu.identity.oidc.adapters import StarletteOAuth2Request
 from tsunagu.identity.oidc.models import OidcClient
 from tsunagu.identity.oidc.server import Server, record_refusal
+from tsunagu.identity.oidc.targets import origin_of
 from tsunagu.kernel.access import CitizenPrincipal
+from tsunagu.web.security import allow_form_targets
 from tsunagu.web.templating import render
 
 # Added to the request when prompt=login sends the resident to log in again: a login at or after it meets it.
@@ -106,7 +108,7 @@ def _consent_page(
 ) -> Response:
     client: OidcClient = grant.client.row
     person = services.person_of(db, me.person_id)
-    return render(
+    response = render(
         request,
         "oidc/consent.html",
         client=client,
@@ -114,6 +116,8 @@ def _consent_page(
         address_suppressed=person.address_suppressed and "address" in scopes,
         action=request.url.path + "?" + request.url.query,
     )
+    allow_form_targets(response, [origin_of(grant.redirect_uri)])  # the answer redirects to the RP
+    return response
 
 
 def _refuse(server: Server, oreq: StarletteOAuth2Request, error: OAuth2Error, status: int) -> Response:
