@@ -1,6 +1,7 @@
 """Public interface of the identity domain (the only module other packages may import)."""
 
 from tsunagu.identity.cards.chip import PIN_REFUSALS, CardChip, PinStatus, SoftwareChip, SurfaceData
+from tsunagu.identity.cards.events import registry_listener
 from tsunagu.identity.cards.services import (
     CardContext,
     CardPins,
@@ -13,7 +14,6 @@ from tsunagu.identity.cards.services import (
     get_card,
     issue_card,
     issue_demo_cards,
-    registry_listener,
     reissue_card,
     report_loss,
     reset_pin,

@@ -7,9 +7,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import hypothesis
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +19,7 @@ from tsunagu.audit.models import AuditEntry
 from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.db.models_registry import metadata
 from tsunagu.identity.cards import chip as chip_module
+from tsunagu.identity.cards import events
 from tsunagu.identity.cards import services as cards
 from tsunagu.identity.cards.chip import PIN_REFUSALS, ChipKeys, SoftwareChip
 from tsunagu.identity.core.card_rules import (
@@ -27,7 +30,7 @@ from tsunagu.identity.core.card_rules import (
     NoSignatureCertificate,
     card_expiry,
 )
-from tsunagu.identity.core.pins import InvalidPin, PinLocked, PinSlot, WrongPin
+from tsunagu.identity.core.pins import InvalidPin, PinCounter, PinLocked, PinSlot, WrongPin
 from tsunagu.identity.core.roles import Role, permissions_for
 from tsunagu.kernel.access import Principal
 from tsunagu.kernel.clock import JST, Clock, fixed_clock
@@ -60,7 +63,7 @@ def card_ctx(settings: Settings, clock: Clock, trust: pki.TrustServices) -> card
 def reg(settings: Settings, clock: Clock, trust: pki.TrustServices) -> RegistryContext:
     """A registry context wired with the cards listener, as the shell wires it."""
     return registry_context(
-        settings, clock, [cards.registry_listener(trust, ChipKeys(settings.master_secret()))]
+        settings, clock, [events.registry_listener(trust, ChipKeys(settings.master_secret()))]
     )
 
 
@@ -499,3 +502,40 @@ def test_demo_cards_are_issued_once(
         made = cards.issue_demo_cards(db, card_ctx, people, PINS)
         assert [c.has_signature for c in made] == [True, False]
         assert cards.issue_demo_cards(db, card_ctx, people, PINS) == []
+
+
+@hypothesis.settings(
+    max_examples=20, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(
+    attempts=st.lists(st.tuples(st.sampled_from([AUTH, SIGN, SURFACE]), st.booleans()), max_size=14)
+)
+def test_the_chip_counts_as_the_pure_rules_say(
+    session_factory: sessionmaker[Session],
+    card_ctx: cards.CardContext,
+    issued: cards.CardView,
+    attempts: list[tuple[PinSlot, bool]],
+) -> None:
+    """Any sequence of right and wrong PINs leaves each counter where :class:`PinCounter` says, and each attempt
+    is refused exactly when the model refuses it."""
+    right = {AUTH: "1234", SIGN: "ABC123", SURFACE: "5678"}
+    model = {slot: PinCounter() for slot in right}
+    with session_factory() as db:  # rolled back at the end: every example starts from the fresh card
+        chip = cards.chip_for(db, card_ctx, issued.serial)
+        for slot, correct in attempts:
+            before = model[slot]
+            refused: Exception | None = None
+            try:
+                chip.verify_pin(slot, right[slot] if correct else "WRONG9")
+            except PIN_REFUSALS as exc:
+                refused = exc
+            if before.locked or not correct:
+                model[slot] = before if before.locked else before.after_failure(slot)
+                expected = PinLocked if model[slot].locked else WrongPin
+                assert type(refused) is expected
+            else:
+                assert refused is None
+                model[slot] = before.after_success()
+            status = chip.pin_status(slot)
+            assert (status.remaining, status.locked) == (model[slot].remaining(slot), model[slot].locked)
+        db.rollback()

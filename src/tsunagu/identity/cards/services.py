@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
@@ -186,7 +186,7 @@ def _subject_facts(facts: registry_api.BasicFacts) -> pki.SubjectFacts:
     )
 
 
-def _surface(facts: registry_api.BasicFacts) -> SurfaceData:
+def surface_of(facts: registry_api.BasicFacts) -> SurfaceData:
     return SurfaceData(facts.name, facts.name_kana, facts.address, facts.birth_date, facts.sex)
 
 
@@ -238,7 +238,7 @@ def _issue(
             )
         slots[PinSlot.SIGNATURE] = pins.signature
     serial = _new_serial(db)
-    chip = new_chip(ctx.keys, ctx.clock, serial, _surface(facts), slots)
+    chip = new_chip(ctx.keys, ctx.clock, serial, surface_of(facts), slots)
     cert_end = certificate_expiry(today, facts.birth_date, expires)
     ctx.trust.ensure_hierarchy(db)
     auth = _certify(
@@ -345,7 +345,7 @@ def add_signature_certificate(
     ends = certificate_expiry(today, facts.birth_date, card.expires_on)
     cert = _certify(db, ctx, card.serial, pki.CertificateKind.SIGNATURE, public, ends, _subject_facts(facts))
     _store_certificate(db, card.serial, PinSlot.SIGNATURE, cert.der)
-    rewrite_surface(db, ctx.keys, ctx.clock, card.serial, _surface(facts))
+    rewrite_surface(db, ctx.keys, ctx.clock, card.serial, surface_of(facts))
     card.signature_cert_serial, card.signature_revoked_at = _hex(cert.serial), None
     card.updated_at = ctx.clock.now()
     audit.record(
@@ -370,7 +370,7 @@ def _live_certificates(card: Card) -> list[int]:
     return serials
 
 
-def _revoke_certificates(
+def revoke_certificates(
     db: Session, trust: pki.TrustServices, card: Card, reason: pki.RevocationReason, at: dt.datetime
 ) -> None:
     trust.revoke(db, int(card.auth_cert_serial, 16), reason)
@@ -381,7 +381,7 @@ def _revoke_certificates(
 
 def _revoke_card(db: Session, ctx: CardContext, card: Card, reason: pki.RevocationReason, why: str) -> None:
     now = ctx.clock.now()
-    _revoke_certificates(db, ctx.trust, card, reason, now)
+    revoke_certificates(db, ctx.trust, card, reason, now)
     card.status, card.status_reason, card.updated_at = CardStatus.REVOKED.value, why, now
 
 
@@ -445,62 +445,3 @@ def reset_pin(
     audit.record(
         db, staff.username, A.PIN_RESET, f"person:{card.person_id}", card=card.serial, slot=slot.value
     )
-
-
-# --- registry events -----------------------------------------------------------------------------------------
-
-GONE = {registry_api.EventKind.DEATH: "death", registry_api.EventKind.MOVE_OUT: "moved_out"}
-
-
-def registry_listener(
-    trust: pki.TrustServices, keys: ChipKeys | None = None
-) -> Callable[[Session, registry_api.RegistryChange], None]:
-    """The listener the shell passes to ``RegistryContext.listeners``. On a death or a move out of the
-    municipality, both certificates and the card are revoked; on a change of name or address (転居, 職権修正),
-    the signature certificate is revoked (it carries the old facts). With ``keys``, the chip's surface data are
-    rewritten too, as the counter does on the real card."""
-
-    def on_registry_change(db: Session, change: registry_api.RegistryChange) -> None:
-        cards = db.scalars(
-            select(Card).where(Card.person_id == change.person_id, Card.status.in_(LIVE)).with_for_update()
-        ).all()
-        for card in cards:
-            gone = GONE.get(change.kind)
-            if gone is not None:
-                _revoke_certificates(
-                    db, trust, card, pki.RevocationReason.CESSATION_OF_OPERATION, change.recorded_at
-                )
-                card.status, card.status_reason = CardStatus.REVOKED.value, gone
-                card.updated_at = change.recorded_at
-                audit.record(
-                    db, "registry", A.CARD_REVOKED, f"person:{card.person_id}", card=card.serial, why=gone
-                )
-            elif change.name_changed or change.address_changed:
-                _on_facts_changed(db, trust, keys, card, change)
-
-    return on_registry_change
-
-
-def _on_facts_changed(
-    db: Session,
-    trust: pki.TrustServices,
-    keys: ChipKeys | None,
-    card: Card,
-    change: registry_api.RegistryChange,
-) -> None:
-    if card.signature_cert_serial and card.signature_revoked_at is None:
-        trust.revoke(db, int(card.signature_cert_serial, 16), pki.RevocationReason.AFFILIATION_CHANGED)
-        card.signature_revoked_at = change.recorded_at
-        card.updated_at = change.recorded_at
-        audit.record(
-            db,
-            "registry",
-            A.CARD_REVOKED,
-            f"person:{card.person_id}",
-            card=card.serial,
-            certificate="signature",
-            why="name_changed" if change.name_changed else "address_changed",
-        )
-    if keys is not None:
-        facts = registry_api.basic_facts(db, card.person_id)
-        rewrite_surface(db, keys, Clock(lambda: change.recorded_at), card.serial, _surface(facts))
