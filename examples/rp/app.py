@@ -30,10 +30,10 @@ SCOPES = "openid profile address birthdate"
 
 @dataclass(frozen=True)
 class Config:
-    issuer: str = "http://127.0.0.1:8000"
+    issuer: str = "http://localhost:8000"
     client_id: str = "tsunagu-bank-demo"
     client_secret: str = "demo-bank-secret-not-for-production"  # noqa: S105 - the demo's published secret
-    redirect_uri: str = "http://127.0.0.1:8001/callback"
+    redirect_uri: str = "http://localhost:8001/callback"
     session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     http: dict[str, Any] = field(default_factory=dict)  # extra httpx client options (tests pass a transport)
 

@@ -11,7 +11,7 @@ import typer
 from tsunagu import wiring
 from tsunagu.clikit import DATA_DIR_HELP, emit, err, fail, progress, settings_for
 from tsunagu.db.migrate import upgrade
-from tsunagu.demo import DEMO_RELYING_PARTIES, DEMO_STAFF, prepare
+from tsunagu.demo import DEMO_PINS, DEMO_RELYING_PARTIES, DEMO_STAFF, prepare
 from tsunagu.identity import cli as identity_cli
 from tsunagu.identity.cardlogin import cli as cardlogin_cli
 from tsunagu.identity.cards import cli as cards_cli
@@ -28,12 +28,19 @@ LIMIT_CONCURRENCY = 64  # per worker: beyond this, answer 503 at once instead of
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
+def public_url_for(host: str, port: int) -> str:
+    """The address people use for a server bound to ``host``: loopback and wildcard binds are reached as
+    ``localhost`` (a secure context, and a host name WebAuthn accepts as the passkey RP ID; an IP address is not)."""
+    if host in LOOPBACK or host in {"0.0.0.0", "::"}:  # noqa: S104 - compared, not bound
+        return f"http://localhost:{port}"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def serve_app(settings_dir: Path, host: str, port: int, workers: int, environment: str | None = None) -> None:
     import uvicorn  # noqa: PLC0415 - only needed when serving
 
     if "TSUNAGU_PUBLIC_URL" not in os.environ:  # the OIDC issuer, CRL and QR links name the address served
-        shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else (f"[{host}]" if ":" in host else host)  # noqa: S104
-        os.environ["TSUNAGU_PUBLIC_URL"] = f"http://{shown}:{port}"
+        os.environ["TSUNAGU_PUBLIC_URL"] = public_url_for(host, port)
 
     if host not in LOOPBACK and settings_for(settings_dir).cookie_secure:
         err.print(
@@ -97,7 +104,7 @@ def build() -> typer.Typer:
         settings = settings_for(data_dir, environment="demo")
         with progress("seeding residents", residents, enabled=not as_json) as tick:
             result = prepare(settings, residents, Clock().today(), progress=tick)
-        url = f"http://{host}:{port}/"
+        url = os.environ.get("TSUNAGU_PUBLIC_URL", public_url_for(host, port)) + "/"
         logins = [
             {"username": u, "password": p, "roles": [r.value for r in roles]}
             for u, _n, p, roles in DEMO_STAFF
@@ -113,6 +120,8 @@ def build() -> typer.Typer:
                 f"  portal:   {url}",
                 "  staff logins:",
                 *(f"    {x['username']} / {x['password']}  ({', '.join(x['roles'])})" for x in logins),
+                f"  residents: {url}login  (demo card reader; every demo card's PINs: {DEMO_PINS['authentication']}"
+                f" authentication, {DEMO_PINS['signature']} signature)",
                 "  OpenID Connect relying parties (demo secrets; issuer: the portal URL):",
                 *(
                     f"    {x['client_id']} / {x['client_secret']}  ({x['name']})"
@@ -129,6 +138,7 @@ def build() -> typer.Typer:
                 "seeded_now": result.seeded_now,
                 "seed": seeded,
                 "logins": logins,
+                "demo_card_pins": DEMO_PINS,
                 "relying_parties": [
                     {k: x[k] for k in ("client_id", "client_secret", "name", "redirect_uris")}
                     for x in DEMO_RELYING_PARTIES

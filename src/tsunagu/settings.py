@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     )
     session_minutes: int = Field(default=30, ge=1, le=24 * 60)
     public_url: str = Field(
-        default="http://127.0.0.1:8000",
+        default="http://localhost:8000",
         description="Base URL the platform is reached at: OIDC issuer, CRL distribution points, QR login links.",
     )
     citizen_idle_minutes: int = Field(

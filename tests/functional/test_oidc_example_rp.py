@@ -67,7 +67,7 @@ def test_the_example_bank_greets_the_resident_by_name(
         redirect_uri=BANK["redirect_uris"][0],
         http={"transport": httpx.ASGITransport(app=live_app)},
     )
-    rp = TestClient(example.create_app(config), base_url="http://127.0.0.1:8001")
+    rp = TestClient(example.create_app(config), base_url="http://localhost:8001")
     browser = TestClient(live_app, base_url="https://testserver")
     person = pick_resident()
     ctx = live_app.state.ctx

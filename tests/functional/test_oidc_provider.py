@@ -34,7 +34,7 @@ with warnings.catch_warnings():
     from authlib.integrations.httpx_client import OAuth2Client
     from authlib.oidc.discovery import OpenIDProviderMetadata
 
-ISSUER = "http://127.0.0.1:8000"  # settings.public_url of the functional tests
+ISSUER = "http://localhost:8000"  # settings.public_url of the functional tests
 ACR_CARD = "urn:tsunagu:acr:jpki-card"
 ACR_PASSKEY = "urn:tsunagu:acr:passkey"
 DB = Callable[[], AbstractContextManager[Session]]

@@ -81,7 +81,7 @@ def test_openssl_parses_every_certificate(published: dict[str, Path | int]) -> N
     sig = openssl("x509", "-in", published["sig_leaf"], "-noout", "-text")
     assert "Digital Signature, Non Repudiation" in sig
     assert "othername: 1.2.392.200149.8.5.5.1::" in sig
-    assert "URI:http://127.0.0.1:8000/pki/crl/signature.crl" in sig
+    assert "URI:http://localhost:8000/pki/crl/signature.crl" in sig
     auth = openssl("x509", "-in", published["auth_leaf"], "-noout", "-text")
     assert "Subject Alternative Name" not in auth
     assert "1.2.392.200149.8.5.1.3.30" in auth
