@@ -4,6 +4,8 @@ survives sessions, staff re-set, keys that never leave the chip, and what regist
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -539,3 +541,37 @@ def test_the_chip_counts_as_the_pure_rules_say(
             status = chip.pin_status(slot)
             assert (status.remaining, status.locked) == (model[slot].remaining(slot), model[slot].locked)
         db.rollback()
+
+
+def test_simultaneous_attempts_each_count(
+    session_factory: sessionmaker[Session],
+    card_ctx: cards.CardContext,
+    issued: cards.CardView,
+    db_backend: str,
+) -> None:
+    """On PostgreSQL the chip reads its counter FOR UPDATE: a second attempt waits for the first and counts too."""
+    if db_backend != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    first = session_factory()
+    try:
+        with pytest.raises(WrongPin):
+            cards.chip_for(first, card_ctx, issued.serial).verify_pin(AUTH, "0000")
+        outcome: dict[str, object] = {}
+
+        def second() -> None:
+            outcome["result"] = attempt(
+                session_factory,
+                lambda db: cards.chip_for(db, card_ctx, issued.serial).verify_pin(AUTH, "0001"),
+            )
+
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        time.sleep(0.3)
+        assert waiter.is_alive()  # blocked on the row lock
+        first.commit()
+    finally:
+        first.close()
+    waiter.join(10)
+    result = outcome["result"]
+    assert isinstance(result, WrongPin)
+    assert result.remaining == 1

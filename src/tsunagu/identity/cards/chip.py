@@ -217,7 +217,9 @@ class SoftwareChip:
     # --- internals --------------------------------------------------------------------------------------------
 
     def _slot(self, slot: PinSlot, *, for_update: bool = False) -> ChipSlotRow | None:
-        return self._db.get(ChipSlotRow, (self._serial, slot.value), with_for_update=for_update)
+        # FOR UPDATE with a fresh read: two attempts at once on PostgreSQL count twice, never once
+        key = (self._serial, slot.value)
+        return self._db.get(ChipSlotRow, key, with_for_update=for_update, populate_existing=for_update)
 
     def _usable_card(self) -> Card:
         card = self._db.get(Card, self._serial)
@@ -312,7 +314,7 @@ def add_key_slot(db: Session, keys: ChipKeys, clock: Clock, serial: str, slot: P
     """Generate a fresh key pair in a certificate slot (a new signature certificate at 15, or after a change of
     name or address), with a new PIN; returns the public key to certify. The old key, if any, is destroyed."""
     check_new_pin(slot, pin)
-    row = db.get(ChipSlotRow, (serial, slot.value), with_for_update=True)
+    row = db.get(ChipSlotRow, (serial, slot.value), with_for_update=True, populate_existing=True)
     if row is None:
         row = ChipSlotRow(serial=serial, slot=slot.value)
         db.add(row)

@@ -34,7 +34,10 @@ def registry_listener(
 
     def on_registry_change(db: Session, change: registry_api.RegistryChange) -> None:
         cards = db.scalars(
-            select(Card).where(Card.person_id == change.person_id, Card.status.in_(LIVE)).with_for_update()
+            select(Card)
+            .where(Card.person_id == change.person_id, Card.status.in_(LIVE))
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ).all()
         for card in cards:
             gone = GONE.get(change.kind)

@@ -131,7 +131,7 @@ def _require(staff: Principal, permission: Permission) -> None:
 
 
 def _card(db: Session, serial: str) -> Card:
-    card = db.get(Card, normalize_card_serial(serial), with_for_update=True)
+    card = db.get(Card, normalize_card_serial(serial), with_for_update=True, populate_existing=True)
     if card is None:
         raise NotFound("No such card.", ja="該当するカードはありません。")
     return card
