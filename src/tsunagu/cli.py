@@ -16,6 +16,7 @@ from tsunagu.identity import cli as identity_cli
 from tsunagu.identity.cardlogin import cli as cardlogin_cli
 from tsunagu.identity.cards import cli as cards_cli
 from tsunagu.identity.oidc import cli as oidc_cli
+from tsunagu.identity.proxies import cli as proxies_cli
 from tsunagu.kernel.clock import Clock
 from tsunagu.pki import cli as pki_cli
 from tsunagu.registry import cli as registry_cli
@@ -75,6 +76,7 @@ def build() -> typer.Typer:
     cardlogin_cli.add_login_command(card_app)  # the reader client: `tsunagu card login --server URL`
     app.add_typer(card_app, name="card")
     app.add_typer(oidc_cli.build(), name="oidc")
+    app.add_typer(proxies_cli.build(), name="proxy")
     app.add_typer(pki_cli.build(), name="pki")
 
     @db_app.command("upgrade")

@@ -55,6 +55,7 @@ def router() -> APIRouter:
         try:
             with ctx.uow() as db:
                 if action == "invite":
+                    services.ensure_self(me)
                     citizen.require_recent_signature(db, me, ctx.clock)
                     _, code = services.invite_voluntary(db, ctx.clock, me)
                 elif action == "accept":

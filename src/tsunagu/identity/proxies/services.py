@@ -42,7 +42,8 @@ class GrantView:
     invite_expires_at: dt.datetime | None
 
 
-def _myself(me: CitizenPrincipal) -> None:
+def ensure_self(me: CitizenPrincipal) -> None:
+    """Refuse while the resident acts for someone else: proxies are managed by each person for themselves."""
     if me.acting_for is not None:
         raise Forbidden(
             "A proxy cannot manage proxies for the person they act for.",
@@ -56,7 +57,7 @@ def _name(db: Session, person_id: int | None) -> str | None:
 
 def invite_voluntary(db: Session, clock: Clock, me: CitizenPrincipal) -> tuple[int, str]:
     """The principal creates a one-time code (valid 72 hours) to give to the person who will act for them."""
-    _myself(me)
+    ensure_self(me)
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
     now = clock.now()
     grant = ProxyGrant(
@@ -85,7 +86,7 @@ def invite_voluntary(db: Session, clock: Clock, me: CitizenPrincipal) -> tuple[i
 
 def accept_invite(db: Session, clock: Clock, me: CitizenPrincipal, code: str) -> ProxyGrant:
     """The proxy enters the principal's code after their own card login."""
-    _myself(me)
+    ensure_self(me)
     cleaned = code.replace("-", "").replace(" ", "").upper()
     grant = db.scalar(select(ProxyGrant).where(ProxyGrant.invite_code_hash == token_hash(cleaned)))
     if grant is None or grant.state != "pending" or (grant.invite_expires_at or clock.now()) <= clock.now():
@@ -116,7 +117,7 @@ def accept_invite(db: Session, clock: Clock, me: CitizenPrincipal, code: str) ->
 
 def register_as_parent(db: Session, clock: Clock, me: CitizenPrincipal, child_id: int) -> ProxyGrant:
     """A parent (世帯主 or spouse) registers as 法定代理人 of a minor child of the same household."""
-    _myself(me)
+    ensure_self(me)
     parent = registry_api.basic_facts(db, me.person_id)
     child = registry_api.basic_facts(db, child_id)
     if (
@@ -194,7 +195,7 @@ def grant_guardian(db: Session, clock: Clock, staff: str, principal_id: int, gua
 
 def revoke(db: Session, clock: Clock, me: CitizenPrincipal, grant_id: int) -> None:
     """The principal alone revokes (no consent of the proxy). Sessions acting under it stop acting at once."""
-    _myself(me)
+    ensure_self(me)
     grant = db.get(ProxyGrant, grant_id)
     if grant is None or grant.principal_person_id != me.person_id:
         raise NotFound("No such proxy registration of yours.", ja="該当する代理人の登録はありません。")
