@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
@@ -107,6 +107,27 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}
 
 
+def _run_tsunagu(args: list[str], env: dict[str, str], timeout: int) -> str:
+    """Run our CLI to completion; its standard output, or fail the session with what it printed."""
+    done = subprocess.run(  # noqa: S603 - our own CLI
+        [*_tsunagu_command(), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(
+            f"tsunagu {args[0]} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}", pytrace=False
+        )
+    return done.stdout
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
+
+
 @dataclass(frozen=True)
 class Server:
     url: str
@@ -124,32 +145,15 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser: Browser, axe_sourc
     data_dir = base / "data"
     log_path = base / "server.log"
     tsunagu, env = _tsunagu_command(), _clean_env()
-    demo = subprocess.run(  # noqa: S603 - our own CLI
-        [
-            *tsunagu,
-            "demo",
-            "--data-dir",
-            str(data_dir),
-            "--residents",
-            str(RESIDENTS),
-            "--no-serve",
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if demo.returncode != 0:
-        pytest.fail(f"tsunagu demo failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}", pytrace=False)
+    demo = ["demo", "--data-dir", str(data_dir), "--residents", str(RESIDENTS), "--no-serve", "--json"]
+    _run_tsunagu(demo, env, timeout=300)
     port = _free_port()
     # Reached as http://localhost (a secure context where WebAuthn works; an IP address is no valid RP ID), and
     # told so: the public URL is the WebAuthn origin, the OIDC issuer and the base of QR-login links.
     url = f"http://localhost:{port}"
     env["TSUNAGU_PUBLIC_URL"] = url
     env["TSUNAGU_ENVIRONMENT"] = (
-        "demo"  # as `tsunagu demo` serves it: synthetic residents, the demo card reader
+        "demo"  # as `tsunagu demo` serves it: synthetic residents, a demo card reader
     )
     with log_path.open("wb") as log:
         proc = subprocess.Popen(  # noqa: S603 - our own CLI
@@ -163,12 +167,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser: Browser, axe_sourc
         _wait_healthy(url, proc, log_path)
         yield Server(url, data_dir)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        _stop(proc)
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
@@ -202,9 +201,8 @@ def relying_party(server: Server, tmp_path_factory: pytest.TempPathFactory) -> I
     port = _free_port()
     url = f"http://localhost:{port}"
     env = _clean_env()
-    registered = subprocess.run(  # noqa: S603 - our own CLI
+    registered = _run_tsunagu(
         [
-            *_tsunagu_command(),
             "oidc",
             "register",
             "--name",
@@ -223,15 +221,10 @@ def relying_party(server: Server, tmp_path_factory: pytest.TempPathFactory) -> I
             str(server.data_dir),
             "--json",
         ],
-        env=env,
-        capture_output=True,
-        text=True,
+        env,
         timeout=60,
-        check=False,
     )
-    if registered.returncode != 0:
-        pytest.fail(f"tsunagu oidc register failed:\n{registered.stdout}\n{registered.stderr}", pytrace=False)
-    client = json.loads(registered.stdout)
+    client = json.loads(registered)
     env |= {
         "RP_ISSUER": server.url,
         "RP_CLIENT_ID": client["client_id"],
@@ -273,12 +266,7 @@ def relying_party(server: Server, tmp_path_factory: pytest.TempPathFactory) -> I
                 time.sleep(0.2)
         yield RelyingParty(url, client["client_id"])
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        _stop(proc)
 
 
 @pytest.fixture(params=["desktop", "phone"])
@@ -307,6 +295,25 @@ def context(browser: Browser, server: Server, viewport: str) -> Iterator[Browser
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+VIRTUAL_AUTHENTICATOR = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+    "automaticPresenceSimulation": True,
+}
+
+
+def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
+    """A platform passkey authenticator in Chromium (DevTools WebAuthn domain): CTAP2, internal, resident keys,
+    user verification that always succeeds."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    added: dict[str, Any] = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_AUTHENTICATOR})
+    return cdp, str(added["authenticatorId"])
 
 
 AxeCheck = Callable[["Page", str], None]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -27,17 +27,11 @@ if TYPE_CHECKING:
     Check = Callable[[Page, str], None]
     Shot = Callable[..., None]
 
+from .conftest import virtual_authenticator
+
 pytestmark = pytest.mark.e2e
 
 DEMO_AUTH_PIN = "1234"
-VIRTUAL_AUTHENTICATOR = {
-    "protocol": "ctap2",
-    "transport": "internal",
-    "hasResidentKey": True,
-    "hasUserVerification": True,
-    "isUserVerified": True,
-    "automaticPresenceSimulation": True,
-}
 
 
 def card_login(page: Page, card_index: int, pin: str) -> str:
@@ -104,10 +98,7 @@ def test_card_login_history_passkey_and_the_example_bank(  # noqa: PLR0915 - one
     shot(page, "my-card")
 
     # The smartphone credential: a passkey registered after the card login, then used to log in.
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable", {"enableUI": False})
-    added: dict[str, Any] = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_AUTHENTICATOR})
-    assert added["authenticatorId"]
+    virtual_authenticator(page)
     page.goto(server.at("/my/passkeys"))
     page.get_by_label("端末の名前").fill(f"スマートフォン ({viewport})")
     page.get_by_role("button", name="パスキーを登録").click()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -34,22 +34,15 @@ except ImportError:  # pragma: no cover - the dev lock installs playwright
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from playwright.sync_api import BrowserContext, CDPSession, Page
+    from playwright.sync_api import BrowserContext, Page
     from tests.e2e.conftest import Server
 
     Check = Callable[[Page, str], None]
     Shot = Callable[..., None]
 
-pytestmark = pytest.mark.e2e
+from .conftest import virtual_authenticator
 
-VIRTUAL_AUTHENTICATOR = {
-    "protocol": "ctap2",
-    "transport": "internal",
-    "hasResidentKey": True,
-    "hasUserVerification": True,
-    "isUserVerified": True,
-    "automaticPresenceSimulation": True,
-}
+pytestmark = pytest.mark.e2e
 
 
 def server_settings(server: Server) -> Settings:
@@ -91,13 +84,6 @@ def give_cookie(context: BrowserContext, server: Server, raw: str) -> None:
             }
         ]
     )
-
-
-def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable", {"enableUI": False})
-    added: dict[str, Any] = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_AUTHENTICATOR})
-    return cdp, str(added["authenticatorId"])
 
 
 def test_register_a_passkey_then_log_in_with_it(
