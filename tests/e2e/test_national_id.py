@@ -128,7 +128,7 @@ def test_card_login_history_passkey_and_the_example_bank(  # noqa: PLR0915 - one
     shot(page, "example-rp-greeting")
 
     page.goto(server.at("/my/logins"))
-    expect(page.locator("table tbody")).to_contain_text(relying_party.client_id)
+    expect(page.locator("table tbody")).to_contain_text("つなぐ銀行 口座開設（e2e）")
     expect(page.locator("table tbody")).to_contain_text("パスキー")
     page.goto(server.at("/my/connections"))
     expect(page.locator("main")).to_contain_text("つなぐ銀行")

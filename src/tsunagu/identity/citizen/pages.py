@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tsunagu.identity.citizen import services
+from tsunagu.identity.oidc.targets import client_names
 from tsunagu.kernel.access import Access, CitizenPrincipal
 from tsunagu.settings import Settings
 from tsunagu.web.access import citizen_principal, guard
@@ -86,8 +87,9 @@ def router() -> APIRouter:
         ctx = ctx_of(request)
         with ctx.uow() as db:
             logins = services.login_history(db, me.person_id, limit=5)
+            names = client_names(db, {x.relying_party for x in logins if x.relying_party})
         sections = ctx.extras.get("my_sections", [])
-        return render(request, "citizen/my.html", me=me, logins=logins, sections=sections)
+        return render(request, "citizen/my.html", me=me, logins=logins, sections=sections, rp_names=names)
 
     @r.get("/my/logins", dependencies=CITIZEN)
     async def my_logins(request: Request) -> Response:
@@ -95,7 +97,8 @@ def router() -> APIRouter:
         ctx = ctx_of(request)
         with ctx.uow() as db:
             logins = services.login_history(db, me.person_id, limit=200)
-        return render(request, "citizen/logins.html", me=me, logins=logins)
+            names = client_names(db, {x.relying_party for x in logins if x.relying_party})
+        return render(request, "citizen/logins.html", me=me, logins=logins, rp_names=names)
 
     @r.post("/my/sessions/end-all", dependencies=CITIZEN)
     async def end_all(request: Request) -> Response:

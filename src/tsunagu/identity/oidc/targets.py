@@ -35,3 +35,13 @@ def form_targets_for_next(db: Session, next_path: str) -> list[str]:
     redirect_uri = (query.get("redirect_uri") or [""])[0]
     origin = registered_origin(db, client_id, redirect_uri)
     return [origin] if origin else []
+
+
+def client_names(db: Session, client_ids: set[str]) -> dict[str, tuple[str, str]]:
+    """Japanese and English names of relying parties, for lists a resident reads (their login history)."""
+    if not client_ids:
+        return {}
+    rows = db.query(OidcClient.client_id, OidcClient.name, OidcClient.name_en).filter(
+        OidcClient.client_id.in_(client_ids)
+    )
+    return {cid: (name, name_en) for cid, name, name_en in rows}
