@@ -140,7 +140,9 @@ def test_two_dimensional_code_login_page(page: Page, server: Server, axe_check: 
     page.goto(server.at("/login"))
     page.get_by_role("link", name="スマートフォンで二次元コードを読み取ってログイン").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("二次元コードでログイン")
-    expect(page.get_by_role("img", name="ログイン用の二次元コード")).to_be_visible()
+    code = page.get_by_role("img", name="ログイン用の二次元コード")
+    expect(code).to_be_visible()
+    assert code.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR image did not render"
     axe_check(page, "2D-code login")
     shot(page, "qr-login")
     shot(page, "qr-login-phone-360")

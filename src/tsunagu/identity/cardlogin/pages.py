@@ -3,6 +3,7 @@ PIN re-authentication before signature-level actions."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -179,8 +180,11 @@ def router(trust_of: TrustOf) -> APIRouter:
         with ctx.uow() as db:
             services.qr_login(db, ctx.clock, qr_id)  # 4xx for an unknown or expired one
         url = f"{ctx.settings.public_url}/login/qr/{qr_id}/phone"
-        svg = segno.make(url, error="m", mask=QR_MASK, micro=False).svg_inline(scale=6, border=4)
-        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+        out = io.BytesIO()  # a standalone SVG document (with its namespace), quiet zone of 4 modules
+        segno.make(url, error="m", mask=QR_MASK, micro=False).save(
+            out, kind="svg", scale=6, border=4, xmldecl=False, svgns=True, dark="#000", light="#fff"
+        )
+        return Response(out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
     @r.get("/login/qr/{qr_id}/status", dependencies=PUBLIC)
     async def qr_status(request: Request, qr_id: str) -> Response:
