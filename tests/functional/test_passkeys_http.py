@@ -269,11 +269,15 @@ def test_registration_needs_the_csrf_header_and_a_label(
 
 
 def test_a_registration_challenge_belongs_to_the_person_who_asked(
-    new_client: ClientFactory, citizen_session: CitizenLoginFn, pick_resident: Callable[..., int]
+    new_client: ClientFactory,
+    citizen_session: CitizenLoginFn,
+    pick_resident: Callable[..., int],
+    web_app: FastAPI,
 ) -> None:
     alice, bob = new_client(), new_client()
     citizen_session(alice, pick_resident())
-    citizen_session(bob, pick_resident())
+    bob_id = pick_resident()
+    citizen_session(bob, bob_id)
     options = post_json(alice, "/my/passkeys/options", {"label": "alice's phone"}).json()
     stolen = post_json(
         bob, "/my/passkeys/register", {"credential": SoftAuthenticator(BASE_URL).create(options)}
@@ -285,6 +289,14 @@ def test_a_registration_challenge_belongs_to_the_person_who_asked(
         alice, "/my/passkeys/register", {"credential": SoftAuthenticator(BASE_URL).create(options)}
     )
     assert again.json()["reason"] == "challenge"
+    with web_app.state.ctx.uow() as db:  # refused registrations are in the audit trail
+        refusals = db.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "identity:passkey:register_refused",
+                AuditEntry.actor == f"person:{bob_id}",
+            )
+        ).all()
+    assert [r.detail["why"] for r in refusals] == ["challenge"]
 
 
 def test_listing_excludes_registered_credentials_and_revocation_is_per_person(

@@ -40,6 +40,7 @@ class AuditAction(StrEnum):
     CITIZEN_SESSIONS_ENDED = "identity:citizen_session:end_all"
     CITIZEN_REAUTHENTICATED = "identity:citizen_session:reauthenticate"
     OIDC_CLIENT_REGISTERED = "identity:oidc_client:register"
+    OIDC_CLIENT_REVOKED = "identity:oidc_client:revoke"
     OIDC_CONSENT_GIVEN = "identity:oidc_consent:give"
     OIDC_CONSENT_WITHDRAWN = "identity:oidc_consent:withdraw"
     OIDC_TOKEN_ISSUED = "identity:oidc_token:issue"  # noqa: S105 - an action name, not a password
@@ -47,6 +48,7 @@ class AuditAction(StrEnum):
     PASSKEY_REGISTERED = "identity:passkey:register"
     PASSKEY_REVOKED = "identity:passkey:revoke"
     PASSKEY_LOGIN_REFUSED = "identity:passkey:login_refused"
+    PASSKEY_REGISTRATION_REFUSED = "identity:passkey:register_refused"
     PROXY_GRANTED = "identity:proxy:grant"
     PROXY_REVOKED = "identity:proxy:revoke"
     PROXY_ACTING_STARTED = "identity:proxy:act"

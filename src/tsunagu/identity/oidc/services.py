@@ -179,9 +179,7 @@ def revoke_client(db: Session, clock: Clock, client_id: str, actor: str = OPERAT
         row.revoked_at = clock.now()
         db.execute(update(OidcAccessToken).where(OidcAccessToken.client_id == client_id).values(revoked=True))
         # no action of its own yet: recorded as a change of the registration
-        audit.record(
-            db, actor, audit.AuditAction.OIDC_CLIENT_REGISTERED, f"client:{client_id}", change="revoked"
-        )
+        audit.record(db, actor, audit.AuditAction.OIDC_CLIENT_REVOKED, f"client:{client_id}")
 
 
 def check_secret(db: Session, client_id: str, secret: str) -> bool:

@@ -245,7 +245,14 @@ def _transports(stored: str) -> list[AuthenticatorTransport]:
     return [AuthenticatorTransport(t) for t in stored.split(",") if t in known]
 
 
-def _registration_refused(why: str) -> RegistrationOutcome:
+def _registration_refused(db: Session, principal: CitizenPrincipal, why: str) -> RegistrationOutcome:
+    audit.record_citizen(
+        db,
+        principal,
+        audit.AuditAction.PASSKEY_REGISTRATION_REFUSED,
+        f"person:{principal.person_id}",
+        why=why,
+    )
     return RegistrationOutcome(error=registration_refused(why))
 
 
@@ -256,10 +263,10 @@ def finish_registration(
     try:
         parsed = parse_registration_credential_json(credential)
     except (InvalidJSONStructure, WebAuthnException, ValueError, TypeError):
-        return _registration_refused("malformed")
+        return _registration_refused(db, principal, "malformed")
     ceremony = _consume(db, clock, REGISTRATION, _challenge_in(parsed.response.client_data_json))
     if ceremony is None or ceremony.person_id != principal.person_id or not may_register(principal):
-        return _registration_refused("challenge")
+        return _registration_refused(db, principal, "challenge")
     try:
         verified = verify_registration_response(
             credential=parsed,
@@ -269,9 +276,9 @@ def finish_registration(
             require_user_verification=True,
         )
     except WebAuthnException:
-        return _registration_refused("verification_failed")
+        return _registration_refused(db, principal, "verification_failed")
     if db.scalar(select(Passkey.id).where(Passkey.credential_id == verified.credential_id)) is not None:
-        return _registration_refused("already_registered")
+        return _registration_refused(db, principal, "already_registered")
     now = clock.now()
     row = Passkey(
         person_id=principal.person_id,
