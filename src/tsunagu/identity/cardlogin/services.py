@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
@@ -67,17 +68,50 @@ class LoginResult:
     method: str
 
 
+_CHALLENGES = cast(Table, CardLoginChallenge.__table__)
+# Built once: the login path runs these on every request, so they skip statement construction and cache-key work.
+_INSERT_CHALLENGE = insert(_CHALLENGES)
+_READ_CHALLENGE = select(
+    _CHALLENGES.c.id,
+    _CHALLENGES.c.nonce,
+    _CHALLENGES.c.expires_at,
+    _CHALLENGES.c.used_at,
+    _CHALLENGES.c.qr_login_id,
+).where(_CHALLENGES.c.id == bindparam("challenge_id"))
+_BURN_CHALLENGE = (
+    update(_CHALLENGES)
+    .where(_CHALLENGES.c.id == bindparam("challenge_id"), _CHALLENGES.c.used_at.is_(None))
+    .values(used_at=bindparam("now"))
+)
+
+
 def issue_challenge(db: Session, clock: Clock, audience: str, qr_login_id: str | None = None) -> Challenge:
     now = clock.now()
-    row = CardLoginChallenge(
-        id=secrets.token_urlsafe(16),
-        nonce=secrets.token_urlsafe(NONCE_BYTES),
-        expires_at=now + dt.timedelta(seconds=CHALLENGE_SECONDS),
-        used_at=None,
-        qr_login_id=qr_login_id,
+    challenge = Challenge(
+        secrets.token_urlsafe(16),
+        secrets.token_urlsafe(NONCE_BYTES),
+        audience,
+        now + dt.timedelta(seconds=CHALLENGE_SECONDS),
     )
-    db.add(row)
-    return Challenge(row.id, row.nonce, audience, row.expires_at)
+    db.connection().execute(
+        _INSERT_CHALLENGE,
+        {
+            "id": challenge.challenge_id,
+            "nonce": challenge.nonce,
+            "expires_at": challenge.expires_at,
+            "used_at": None,
+            "qr_login_id": qr_login_id,
+        },
+    )
+    return challenge
+
+
+@dataclass(frozen=True)
+class _StoredChallenge:
+    id: str
+    nonce: str
+    expires_at: dt.datetime
+    qr_login_id: str | None
 
 
 def _refuse(db: Session, reason: str, detail: str, ja: str, person_id: int | None = None) -> CardLoginRefused:
@@ -92,38 +126,123 @@ def _refuse(db: Session, reason: str, detail: str, ja: str, person_id: int | Non
     return CardLoginRefused(detail, ja=ja, reason=reason)
 
 
-def _take_challenge(db: Session, clock: Clock, challenge_id: str) -> CardLoginChallenge:
-    """Mark the challenge used, exactly once, whatever happens next (a refused answer burns it too)."""
-    now = clock.now()
-    row = db.get(CardLoginChallenge, challenge_id) if isinstance(challenge_id, str) and challenge_id else None
-    if row is None:
-        raise _refuse(
-            db,
-            "unknown_challenge",
-            "Unknown challenge. Ask for a new one.",
-            "認証要求が見つかりません。最初からやり直してください。",
-        )
-    taken = db.execute(
-        update(CardLoginChallenge)
-        .where(CardLoginChallenge.id == challenge_id, CardLoginChallenge.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
+def _unknown_challenge(db: Session) -> CardLoginRefused:
+    return _refuse(
+        db,
+        "unknown_challenge",
+        "Unknown challenge. Ask for a new one.",
+        "認証要求が見つかりません。最初からやり直してください。",
     )
+
+
+def _replayed_challenge(db: Session) -> CardLoginRefused:
+    return _refuse(
+        db,
+        "replayed_challenge",
+        "This challenge was already used. Ask for a new one.",
+        "この認証要求は使用済みです。最初からやり直してください。",
+    )
+
+
+def _read_challenge(db: Session, challenge_id: str) -> _StoredChallenge:
+    """The stored challenge (a read: no lock is taken); refused when unknown or already used."""
+    row = (
+        db.connection().execute(_READ_CHALLENGE, {"challenge_id": challenge_id}).one_or_none()
+        if isinstance(challenge_id, str) and challenge_id
+        else None
+    )
+    if row is None:
+        raise _unknown_challenge(db)
+    if row.used_at is not None:
+        raise _replayed_challenge(db)
+    return _StoredChallenge(row.id, row.nonce, row.expires_at, row.qr_login_id)
+
+
+def _burn_challenge(db: Session, clock: Clock, challenge: _StoredChallenge) -> None:
+    """Mark the challenge used, exactly once, whatever the verdict (a refused answer burns it too). This is the
+    login's first write: on SQLite it starts the write transaction, so it comes after every check that only reads
+    (certificate chain and revocation, signature, card, person), and the database's single write lock is held
+    only for this update, the few inserts and the commit."""
+    now = clock.now()
+    taken = db.connection().execute(_BURN_CHALLENGE, {"challenge_id": challenge.id, "now": now})
     if int(getattr(taken, "rowcount", 0) or 0) != 1:
-        raise _refuse(
-            db,
-            "replayed_challenge",
-            "This challenge was already used. Ask for a new one.",
-            "この認証要求は使用済みです。最初からやり直してください。",
-        )
-    if row.expires_at <= now:
+        raise _replayed_challenge(db)  # another answer to the same challenge won the race
+    if challenge.expires_at <= now:
         raise _refuse(
             db,
             "expired_challenge",
             f"The challenge expired ({CHALLENGE_SECONDS} seconds). Ask for a new one.",
             "認証要求の有効期限が切れました。最初からやり直してください。",
         )
-    return row
+
+
+def _take_challenge(db: Session, clock: Clock, challenge_id: str) -> _StoredChallenge:
+    """Read and burn the challenge at once (for callers with no reads to do before their first write)."""
+    challenge = _read_challenge(db, challenge_id)
+    _burn_challenge(db, clock, challenge)
+    return challenge
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A verdict reached before the challenge is burnt; its side effects (audit, login history) wait for the burn,
+    so a replayed or expired challenge is reported as such, as before."""
+
+    reason: str
+    detail: str = ""
+    ja: str = ""
+    person_id: int | None = None  # the audit entry's actor and subject
+    history: tuple[int, str] | None = None  # (person, why): the refusal also goes into their login history
+    certificate: pki.CertificateRefused | None = None
+
+
+def _check_answer(
+    db: Session,
+    trust: pki.TrustServices,
+    clock: Clock,
+    audience: str,
+    challenge: _StoredChallenge,
+    der: bytes,
+    signature: bytes,
+) -> tuple[int, str] | _Refusal:
+    """Every check of the answer that only reads: (person id, display name), or the refusal."""
+    try:
+        cert = trust.verify(db, der, pki.CertificateKind.AUTHENTICATION, clock.now())
+    except pki.CertificateRefused as exc:
+        return _Refusal(exc.code, certificate=exc)
+    card = cards.card_for_certificate(db, cert.serial)
+    person_id = card.person_id if card is not None else None
+    try:
+        cert.public_key.verify(
+            signature, to_be_signed(audience, challenge.id, challenge.nonce), ec.ECDSA(hashes.SHA256())
+        )
+    except InvalidSignature:
+        return _Refusal(
+            "bad_signature",
+            "The signature does not match the challenge.",
+            "署名を確認できませんでした。最初からやり直してください。",
+            person_id,
+        )
+    if card is None or person_id is None:
+        return _Refusal("unknown_card", "No card holds this certificate.", "このカードは登録されていません。")
+    status = card.status_on(clock.today())
+    if status != "active":
+        return _Refusal(
+            f"card_{status}",
+            "This card cannot be used (suspended or revoked). Ask at the municipal counter.",
+            "このカードは利用停止中または失効しています。市区町村の窓口にお問い合わせください。",
+            person_id,
+            history=(person_id, f"card_{status}"),
+        )
+    facts = registry_api.basic_facts(db, person_id)
+    if facts.status != "resident":
+        return _Refusal(
+            "not_resident",
+            "This card's holder is not a current resident.",
+            "現在の住民ではありません。",
+            history=(person_id, "not_resident"),
+        )
+    return person_id, facts.name
 
 
 def verify_answer(
@@ -143,50 +262,25 @@ def verify_answer(
             "certificate and signature must be base64 (certificate DER ≤ 4096 bytes, signature ≤ 80 bytes).",
             ja="証明書と署名は base64 で送ってください。",
         )
-    challenge = _take_challenge(db, clock, challenge_id)
-    now = clock.now()
-    try:
-        cert = trust.verify(db, der, pki.CertificateKind.AUTHENTICATION, now)
-    except pki.CertificateRefused as exc:
-        audit.record(
-            db, "anonymous", audit.AuditAction.CITIZEN_LOGIN_REFUSED, "", method="card", why=exc.code
-        )
-        raise
-    card = cards.card_for_certificate(db, cert.serial)
-    person_id = card.person_id if card is not None else None
-    try:
-        cert.public_key.verify(
-            signature, to_be_signed(audience, challenge.id, challenge.nonce), ec.ECDSA(hashes.SHA256())
-        )
-    except InvalidSignature:
-        raise _refuse(
-            db,
-            "bad_signature",
-            "The signature does not match the challenge.",
-            "署名を確認できませんでした。最初からやり直してください。",
-            person_id,
-        ) from None
-    if card is None or person_id is None:
-        raise _refuse(
-            db, "unknown_card", "No card holds this certificate.", "このカードは登録されていません。"
-        )
-    status = card.status_on(clock.today())
-    if status != "active":
-        citizen.record_login(db, clock, person_id, "card", refused=f"card_{status}")
-        raise _refuse(
-            db,
-            f"card_{status}",
-            "This card cannot be used (suspended or revoked). Ask at the municipal counter.",
-            "このカードは利用停止中または失効しています。市区町村の窓口にお問い合わせください。",
-            person_id,
-        )
-    facts = registry_api.basic_facts(db, person_id)
-    if facts.status != "resident":
-        citizen.record_login(db, clock, person_id, "card", refused="not_resident")
-        raise _refuse(
-            db, "not_resident", "This card's holder is not a current resident.", "現在の住民ではありません。"
-        )
-    return person_id, facts.name, challenge.qr_login_id
+    challenge = _read_challenge(db, challenge_id)
+    verdict = _check_answer(db, trust, clock, audience, challenge, der, signature)
+    _burn_challenge(db, clock, challenge)
+    if isinstance(verdict, _Refusal):
+        if verdict.certificate is not None:
+            audit.record(
+                db,
+                "anonymous",
+                audit.AuditAction.CITIZEN_LOGIN_REFUSED,
+                "",
+                method="card",
+                why=verdict.reason,
+            )
+            raise verdict.certificate
+        if verdict.history is not None:
+            citizen.record_login(db, clock, verdict.history[0], "card", refused=verdict.history[1])
+        raise _refuse(db, verdict.reason, verdict.detail, verdict.ja, verdict.person_id)
+    person_id, name = verdict
+    return person_id, name, challenge.qr_login_id
 
 
 def login_with_card(
