@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from tsunagu.audit.actions import AuditAction
@@ -18,16 +18,21 @@ from tsunagu.kernel.errors import Forbidden
 MAX_PAGE = 200
 
 
+_INSERT = insert(cast(Table, AuditEntry.__table__))  # built once: every login and view writes one entry
+
+
 def record(db: Session, actor: str, action: AuditAction, subject: str = "", **detail: Any) -> None:
-    """Add an entry to the caller's transaction. ``detail`` holds counts and kinds, never personal data."""
-    db.add(
-        AuditEntry(
-            at=dt.datetime.now(dt.UTC),
-            actor=(actor or "-")[:64],
-            action=action.value,
-            subject=subject[:64],
-            detail=detail,
-        )
+    """Add an entry to the caller's transaction (a Core insert: no ORM object per entry). ``detail`` holds
+    counts and kinds, never personal data."""
+    db.connection().execute(
+        _INSERT,
+        {
+            "at": dt.datetime.now(dt.UTC),
+            "actor": (actor or "-")[:64],
+            "action": action.value,
+            "subject": subject[:64],
+            "detail": detail,
+        },
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from tsunagu.kernel.clock import Clock
 from tsunagu.registry.core.types import Address, EventKind, RegistryChange, Relationship, Sex, Status
 from tsunagu.registry.municipalities import Municipality, known_municipality, municipalities
-from tsunagu.registry.services.facts import BasicFacts, basic_facts, household_facts
+from tsunagu.registry.services.facts import BasicFacts, basic_facts, household_facts, name_and_status
 from tsunagu.registry.services.keys import RegistryKeys
 from tsunagu.registry.services.queries import (
     EventView,
@@ -69,6 +69,7 @@ __all__ = [
     "household_facts",
     "known_municipality",
     "municipalities",
+    "name_and_status",
     "record_death",
     "record_event",
     "record_move_out",

@@ -210,7 +210,7 @@ def _check_answer(
         cert = trust.verify(db, der, pki.CertificateKind.AUTHENTICATION, clock.now())
     except pki.CertificateRefused as exc:
         return _Refusal(exc.code, certificate=exc)
-    card = cards.card_for_certificate(db, cert.serial)
+    card = cards.card_for_holder(db, cert.holder)
     person_id = card.person_id if card is not None else None
     try:
         cert.public_key.verify(
@@ -234,15 +234,15 @@ def _check_answer(
             person_id,
             history=(person_id, f"card_{status}"),
         )
-    facts = registry_api.basic_facts(db, person_id)
-    if facts.status != "resident":
+    name, resident = registry_api.name_and_status(db, person_id) or ("", "")
+    if resident != "resident":
         return _Refusal(
             "not_resident",
             "This card's holder is not a current resident.",
             "現在の住民ではありません。",
             history=(person_id, "not_resident"),
         )
-    return person_id, facts.name
+    return person_id, name
 
 
 def verify_answer(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
@@ -51,6 +51,7 @@ from tsunagu.registry import api as registry_api
 from tsunagu.settings import Settings
 
 A = audit.AuditAction
+HOLDER_PREFIX = "card:"  # a certificate's holder names its card, never the person
 LIVE = (CardStatus.ACTIVE.value, CardStatus.SUSPENDED.value)  # a person holds at most one live card
 
 
@@ -161,6 +162,32 @@ def card_for_certificate(db: Session, serial: int) -> CardView | None:
     return _view(card) if card is not None else None
 
 
+@dataclass(frozen=True)
+class CardLoginState:
+    """What a login needs to know of the card behind a certificate (read with one primary-key lookup)."""
+
+    serial: str
+    person_id: int
+    status: str
+    expires_on: dt.date
+
+    def status_on(self, today: dt.date) -> CardStatus:
+        return effective_status(CardStatus(self.status), self.expires_on, today)
+
+
+_LOGIN_STATE = select(Card.serial, Card.person_id, Card.status, Card.expires_on).where(
+    Card.serial == bindparam("serial")
+)
+
+
+def card_for_holder(db: Session, holder: str) -> CardLoginState | None:
+    """The card named by a certificate's holder (``card:<serial>``, as this module issues them), or ``None``."""
+    if not holder.startswith(HOLDER_PREFIX):
+        return None
+    row = db.execute(_LOGIN_STATE, {"serial": holder.removeprefix(HOLDER_PREFIX)}).one_or_none()
+    return CardLoginState(row.serial, row.person_id, row.status, row.expires_on) if row is not None else None
+
+
 def chip_for(db: Session, ctx: CardContext, serial: str) -> SoftwareChip:
     """The chip of a card, working in ``db`` (commit even when a PIN is refused: see ``chip.PIN_REFUSALS``)."""
     return SoftwareChip(db, ctx.keys, ctx.clock, normalize_card_serial(serial))
@@ -203,7 +230,7 @@ def _certify(
     if not isinstance(key, ec.EllipticCurvePublicKey):  # pragma: no cover - the chip makes EC keys only
         msg = "the chip gave a public key that is not EC"
         raise TypeError(msg)
-    return ctx.trust.issue(db, kind, key, pki.end_of_day_jst(not_after), f"card:{serial}", facts)
+    return ctx.trust.issue(db, kind, key, pki.end_of_day_jst(not_after), f"{HOLDER_PREFIX}{serial}", facts)
 
 
 def _resident_facts(db: Session, person_id: int) -> registry_api.BasicFacts:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
@@ -21,7 +22,11 @@ from tsunagu.kernel.errors import Forbidden
 ACR_CARD = "urn:tsunagu:acr:jpki-card"  # 利用者証明用電子証明書 on the card: possession + PIN (high)
 ACR_PASSKEY = "urn:tsunagu:acr:passkey"  # a passkey registered after a card login (substantial)
 METHOD_ACR = {"card": ACR_CARD, "qr": ACR_CARD, "passkey": ACR_PASSKEY}
-SIGNATURE_REAUTH_MINUTES = 5  # a 署名用 PIN check covers signature-level actions for this long
+SIGNATURE_REAUTH_MINUTES = 5
+_INSERT_SESSION = insert(cast(Table, CitizenSession.__table__))
+_INSERT_LOGIN = insert(
+    cast(Table, LoginRecord.__table__)
+)  # a 署名用 PIN check covers signature-level actions for this long
 
 
 class ReauthenticationRequired(Forbidden):
@@ -43,21 +48,22 @@ def open_citizen_session(
     """Create a session and return the raw id for the cookie (only its hash is stored)."""
     raw = secrets.token_urlsafe(32)
     now = clock.now()
-    db.add(
-        CitizenSession(
-            id_hash=token_hash(raw),
-            person_id=person_id,
-            display_name=display_name,
-            method=method,
-            acr=METHOD_ACR[method],
-            auth_time=now,
-            idle_expires_at=now + dt.timedelta(minutes=policy.idle_minutes),
-            absolute_expires_at=now + dt.timedelta(minutes=policy.absolute_minutes),
-            signature_verified_at=None,
-            acting_for=None,
-            acting_for_name=None,
-            revoked=False,
-        )
+    db.connection().execute(  # a Core insert: a login is on the hot path (no ORM object needed)
+        _INSERT_SESSION,
+        {
+            "id_hash": token_hash(raw),
+            "person_id": person_id,
+            "display_name": display_name,
+            "method": method,
+            "acr": METHOD_ACR[method],
+            "auth_time": now,
+            "idle_expires_at": now + dt.timedelta(minutes=policy.idle_minutes),
+            "absolute_expires_at": now + dt.timedelta(minutes=policy.absolute_minutes),
+            "signature_verified_at": None,
+            "acting_for": None,
+            "acting_for_name": None,
+            "revoked": False,
+        },
     )
     return raw
 
@@ -174,15 +180,16 @@ def record_login(
     refused: str | None = None,
 ) -> None:
     """Add to the resident's login history, and to the audit trail."""
-    db.add(
-        LoginRecord(
-            person_id=person_id,
-            at=clock.now(),
-            method=method,
-            relying_party=relying_party,
-            outcome="refused" if refused else "succeeded",
-            reason=refused,
-        )
+    db.connection().execute(
+        _INSERT_LOGIN,
+        {
+            "person_id": person_id,
+            "at": clock.now(),
+            "method": method,
+            "relying_party": relying_party,
+            "outcome": "refused" if refused else "succeeded",
+            "reason": refused,
+        },
     )
     action = audit.AuditAction.CITIZEN_LOGIN_REFUSED if refused else audit.AuditAction.CITIZEN_LOGIN_SUCCEEDED
     detail: dict[str, str] = {"method": method}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tsunagu.kernel.errors import NotFound
@@ -79,3 +79,14 @@ def household_facts(db: Session, household_id: int) -> list[BasicFacts]:
     """Every current member of a household (for proxies and household filings)."""
     rows = db.scalars(select(Person).where(Person.household_id == household_id).order_by(Person.id))
     return [_facts(r) for r in rows]
+
+
+_NAME_AND_STATUS = select(Person.family_name, Person.given_name, Person.status).where(
+    Person.id == bindparam("person_id")
+)
+
+
+def name_and_status(db: Session, person_id: int) -> tuple[str, str] | None:
+    """(name, status) of a person, with one narrow primary-key read: for logins, which need no more."""
+    row = db.execute(_NAME_AND_STATUS, {"person_id": person_id}).one_or_none()
+    return (f"{row.family_name} {row.given_name}", row.status) if row is not None else None
