@@ -18,11 +18,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tsunagu.audit.models import AuditEntry
-from tsunagu.identity.cardlogin.models import CardLoginChallenge
+from tsunagu.identity.cardlogin import services
 from tsunagu.identity.cards import services as cards
 from tsunagu.identity.cards.chip import ChipKeys, SoftwareChip
 from tsunagu.identity.citizen.models import LoginRecord
 from tsunagu.identity.core.pins import PinSlot
+from tsunagu.kernel.clock import fixed_clock
 
 from .conftest import AUTH_PIN, DESK, SIGN_PIN, ClientFactory, Holder
 
@@ -82,16 +83,36 @@ def test_a_challenge_is_single_use(new_client: ClientFactory, web_app: FastAPI, 
 
 
 def test_an_expired_challenge_is_refused(client: TestClient, web_app: FastAPI, holder: Holder) -> None:
-    challenge = client.post("/api/v1/card-login/challenges").json()
-    with web_app.state.ctx.uow() as db:
-        row = db.get(CardLoginChallenge, challenge["challenge_id"])
-        assert row is not None
-        row.expires_at = web_app.state.ctx.clock.now() - dt.timedelta(seconds=1)
+    ctx = web_app.state.ctx
+    key = services.ChallengeKey(ctx.settings.master_secret())
+    old = key.issue(fixed_clock(ctx.clock.now() - dt.timedelta(minutes=10)), ctx.settings.public_url)
+    challenge = {
+        "challenge_id": old.challenge_id,
+        "nonce": old.nonce,
+        "audience": old.audience,
+        "to_be_signed": base64.b64encode(old.message).decode(),
+    }
     response = client.post(
         "/api/v1/card-login/sessions", json=sign_challenge(web_app, holder.serial, challenge)
     )
     assert response.status_code == 401
     assert response.json()["reason"] == "expired_challenge"
+
+
+def test_a_tampered_challenge_id_is_unknown(client: TestClient, web_app: FastAPI, holder: Holder) -> None:
+    """The id carries its expiry under a MAC: pushing the expiry back is detected."""
+    challenge = client.post("/api/v1/card-login/challenges").json()
+    expiry, rest = challenge["challenge_id"].split(".", 1)
+    challenge["challenge_id"] = f"{int(expiry, 16) + 3600:x}.{rest}"
+    message = (
+        f"tsunagu-card-login-v1\n{challenge['audience']}\n{challenge['challenge_id']}\n{challenge['nonce']}"
+    )
+    challenge["to_be_signed"] = base64.b64encode(message.encode()).decode()
+    response = client.post(
+        "/api/v1/card-login/sessions", json=sign_challenge(web_app, holder.serial, challenge)
+    )
+    assert response.status_code == 401
+    assert response.json()["reason"] == "unknown_challenge"
 
 
 def test_an_unknown_challenge_is_refused(client: TestClient, web_app: FastAPI, holder: Holder) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from typing import cast
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import SignatureAlgorithmOID
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
@@ -68,6 +69,13 @@ class _Checked:
 def trust_services(settings: Settings, clock: Clock) -> TrustServices:
     """The application's one instance (it caches the CA certificates)."""
     return TrustServices(settings, clock)
+
+
+_CERTIFICATES = cast(Table, Certificate.__table__)
+# A Core statement built once (no ORM entity loading): verify runs on every card login.
+_STATUS = select(_CERTIFICATES.c.holder, _CERTIFICATES.c.revoked_at, _CERTIFICATES.c.revocation_reason).where(
+    _CERTIFICATES.c.serial == bindparam("serial")
+)
 
 
 class TrustServices:
@@ -274,11 +282,7 @@ class TrustServices:
             raise CertificateNotYetValid
         if at > checked.not_after:
             raise CertificateExpired
-        row = db.execute(
-            select(Certificate.holder, Certificate.revoked_at, Certificate.revocation_reason).where(
-                Certificate.serial == serial_hex(checked.serial)
-            )
-        ).one_or_none()
+        row = db.connection().execute(_STATUS, {"serial": serial_hex(checked.serial)}).one_or_none()
         if row is None:  # signed by our CA but not in our records (a database restored from an old backup?)
             raise UnknownIssuer("The certificate is not in this platform's records.")
         holder, revoked_at, reason = row

@@ -12,12 +12,13 @@ from tsunagu.db.types import UTCDateTime
 
 
 class CardLoginChallenge(Base):
-    """A server nonce for one card login; ``used_at`` is set exactly once (single use)."""
+    """A burnt (answered) challenge: written once when answered, so a second answer finds it (single use). Issued
+    challenges are not stored (see ``services.ChallengeKey``); rows are purged once expired."""
 
     __tablename__ = "identity_card_login_challenges"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, URL-safe
-    nonce: Mapped[str] = mapped_column(String(64))
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)  # the challenge id (carries a MAC)
+    nonce: Mapped[str] = mapped_column(String(64))  # empty: the nonce is derived from the id
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     qr_login_id: Mapped[str | None] = mapped_column(

@@ -72,6 +72,7 @@ def _qr_cookie(secure: bool) -> str:
 
 def router(trust_of: TrustOf) -> APIRouter:
     r = APIRouter(include_in_schema=False)
+    key_of = services.challenge_key_cache()
 
     def card_answer(request: Request, serial: str, pin: str, qr_id: str | None) -> services.LoginResult:
         """Play the reader: challenge, the chip signs after its PIN check, then the same verification as the
@@ -80,8 +81,7 @@ def router(trust_of: TrustOf) -> APIRouter:
         policy = citizen_pages.session_policy(ctx.settings)
         audience = ctx.settings.public_url
         refused: DomainError | None = None
-        with ctx.uow() as db:
-            challenge = services.issue_challenge(db, ctx.clock, audience, qr_login_id=qr_id)
+        challenge = services.issue_challenge(key_of(request), ctx.clock, audience, qr_login_id=qr_id)
         with ctx.uow() as db:
             try:
                 cert, sig = reader.answer_with_card(
@@ -94,7 +94,15 @@ def router(trust_of: TrustOf) -> APIRouter:
                     challenge.message,
                 )
                 result = services.login_with_card(
-                    db, trust_of(request), ctx.clock, policy, audience, challenge.challenge_id, cert, sig
+                    db,
+                    trust_of(request),
+                    key_of(request),
+                    ctx.clock,
+                    policy,
+                    audience,
+                    challenge.challenge_id,
+                    cert,
+                    sig,
                 )
             except REFUSALS as exc:
                 refused = exc
@@ -291,7 +299,7 @@ def router(trust_of: TrustOf) -> APIRouter:
         refused: DomainError | None = None
         with ctx.uow() as db:
             serial = reader.active_card_of(db, me.person_id)
-            challenge = services.issue_challenge(db, ctx.clock, ctx.settings.public_url)
+        challenge = services.issue_challenge(key_of(request), ctx.clock, ctx.settings.public_url)
         with ctx.uow() as db:
             try:
                 if serial is None or not _demo(ctx):
@@ -305,7 +313,9 @@ def router(trust_of: TrustOf) -> APIRouter:
                     pin,
                     challenge.message,
                 )
-                services.verify_reauthentication(db, trust_of(request), ctx.clock, me, challenge, cert, sig)
+                services.verify_reauthentication(
+                    db, trust_of(request), key_of(request), ctx.clock, me, challenge, cert, sig
+                )
                 citizen.mark_signature_verified(db, me.session_id_hash, ctx.clock)
                 audit.record_citizen(
                     db, me, audit.AuditAction.CITIZEN_REAUTHENTICATED, f"person:{me.person_id}"

@@ -4,16 +4,24 @@ the caller's unit of work, which the edge commits before it reports the refusal.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
+from starlette.requests import Request
 
 from tsunagu.audit import api as audit
 from tsunagu.identity.cardlogin.models import CardLoginChallenge, QrLogin
@@ -22,6 +30,7 @@ from tsunagu.identity.citizen import services as citizen
 from tsunagu.identity.core.cardlogin import (
     CHALLENGE_SECONDS,
     MAX_CERTIFICATE_BYTES,
+    MAX_CHALLENGE_ID,
     MAX_SIGNATURE_BYTES,
     NONCE_BYTES,
     b64decode,
@@ -29,7 +38,7 @@ from tsunagu.identity.core.cardlogin import (
 )
 from tsunagu.kernel.access import CitizenPrincipal
 from tsunagu.kernel.clock import Clock
-from tsunagu.kernel.crypto import token_hash
+from tsunagu.kernel.crypto import derive_key, token_hash
 from tsunagu.kernel.errors import InvalidInput, NotAuthenticated
 from tsunagu.pki import api as pki
 from tsunagu.registry import api as registry_api
@@ -69,41 +78,59 @@ class LoginResult:
 
 
 _CHALLENGES = cast(Table, CardLoginChallenge.__table__)
-# Built once: the login path runs these on every request, so they skip statement construction and cache-key work.
-_INSERT_CHALLENGE = insert(_CHALLENGES)
-_READ_CHALLENGE = select(
-    _CHALLENGES.c.id,
-    _CHALLENGES.c.nonce,
-    _CHALLENGES.c.expires_at,
-    _CHALLENGES.c.used_at,
-    _CHALLENGES.c.qr_login_id,
-).where(_CHALLENGES.c.id == bindparam("challenge_id"))
-_BURN_CHALLENGE = (
-    update(_CHALLENGES)
-    .where(_CHALLENGES.c.id == bindparam("challenge_id"), _CHALLENGES.c.used_at.is_(None))
-    .values(used_at=bindparam("now"))
-)
+_PURGE_EVERY = 1000  # about one answer in this many also deletes burnt challenges that have expired
 
 
-def issue_challenge(db: Session, clock: Clock, audience: str, qr_login_id: str | None = None) -> Challenge:
-    now = clock.now()
-    challenge = Challenge(
-        secrets.token_urlsafe(16),
-        secrets.token_urlsafe(NONCE_BYTES),
-        audience,
-        now + dt.timedelta(seconds=CHALLENGE_SECONDS),
-    )
-    db.connection().execute(
-        _INSERT_CHALLENGE,
-        {
-            "id": challenge.challenge_id,
-            "nonce": challenge.nonce,
-            "expires_at": challenge.expires_at,
-            "used_at": None,
-            "qr_login_id": qr_login_id,
-        },
-    )
-    return challenge
+class ChallengeKey:
+    """Issues and checks challenges without storing them: the id carries its expiry (and the 2D-code login it
+    serves) under a MAC, and the nonce is a MAC of the id. Only a burnt (answered) challenge is written, once, so
+    issuing a challenge costs no database write and a replay is the second insert of the same id."""
+
+    def __init__(self, master: bytes) -> None:
+        self._key = derive_key(master, "identity.cardlogin.challenge")
+
+    def _mac(self, label: bytes, text: str, size: int) -> str:
+        digest = hmac.new(self._key, label + text.encode(), hashlib.sha256).digest()[:size]
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def issue(self, clock: Clock, audience: str, qr_login_id: str | None = None) -> Challenge:
+        expires_at = clock.now().replace(microsecond=0) + dt.timedelta(seconds=CHALLENGE_SECONDS)
+        body = f"{int(expires_at.timestamp()):x}.{secrets.token_urlsafe(12)}"
+        if qr_login_id:
+            body += f".{qr_login_id}"
+        challenge_id = f"{body}.{self._mac(b'id', body, 9)}"
+        return Challenge(challenge_id, self._mac(b"nonce", challenge_id, NONCE_BYTES), audience, expires_at)
+
+    def read(self, challenge_id: str) -> _StoredChallenge | None:
+        """The challenge this server issued under ``challenge_id``, or ``None`` for anything else."""
+        if not isinstance(challenge_id, str) or not 0 < len(challenge_id) <= MAX_CHALLENGE_ID:
+            return None
+        body, _, mac = challenge_id.rpartition(".")
+        parts = body.split(".")
+        if len(parts) not in {2, 3} or not hmac.compare_digest(mac, self._mac(b"id", body, 9)):
+            return None
+        expires_at = dt.datetime.fromtimestamp(int(parts[0], 16), dt.UTC)
+        nonce = self._mac(b"nonce", challenge_id, NONCE_BYTES)
+        return _StoredChallenge(challenge_id, nonce, expires_at, parts[2] if len(parts) == 3 else None)
+
+
+def challenge_key_cache() -> Callable[[Request], ChallengeKey]:
+    """The app's challenge key, derived once from its master secret on first use."""
+    made: list[ChallengeKey] = []
+
+    def key_of(request: Request) -> ChallengeKey:
+        if not made:
+            made.append(ChallengeKey(request.app.state.ctx.settings.master_secret()))
+        return made[0]
+
+    return key_of
+
+
+def issue_challenge(
+    key: ChallengeKey, clock: Clock, audience: str, qr_login_id: str | None = None
+) -> Challenge:
+    """Step 1 of the protocol: a fresh challenge (nothing is written)."""
+    return key.issue(clock, audience, qr_login_id)
 
 
 @dataclass(frozen=True)
@@ -126,15 +153,6 @@ def _refuse(db: Session, reason: str, detail: str, ja: str, person_id: int | Non
     return CardLoginRefused(detail, ja=ja, reason=reason)
 
 
-def _unknown_challenge(db: Session) -> CardLoginRefused:
-    return _refuse(
-        db,
-        "unknown_challenge",
-        "Unknown challenge. Ask for a new one.",
-        "認証要求が見つかりません。最初からやり直してください。",
-    )
-
-
 def _replayed_challenge(db: Session) -> CardLoginRefused:
     return _refuse(
         db,
@@ -144,29 +162,37 @@ def _replayed_challenge(db: Session) -> CardLoginRefused:
     )
 
 
-def _read_challenge(db: Session, challenge_id: str) -> _StoredChallenge:
-    """The stored challenge (a read: no lock is taken); refused when unknown or already used."""
-    row = (
-        db.connection().execute(_READ_CHALLENGE, {"challenge_id": challenge_id}).one_or_none()
-        if isinstance(challenge_id, str) and challenge_id
-        else None
-    )
-    if row is None:
-        raise _unknown_challenge(db)
-    if row.used_at is not None:
-        raise _replayed_challenge(db)
-    return _StoredChallenge(row.id, row.nonce, row.expires_at, row.qr_login_id)
+def _read_challenge(db: Session, key: ChallengeKey, challenge_id: str) -> _StoredChallenge:
+    """The challenge behind an id this server issued; refused when it is not one (no database read)."""
+    challenge = key.read(challenge_id)
+    if challenge is None:
+        raise _refuse(
+            db,
+            "unknown_challenge",
+            "Unknown challenge. Ask for a new one.",
+            "認証要求が見つかりません。最初からやり直してください。",
+        )
+    return challenge
 
 
 def _burn_challenge(db: Session, clock: Clock, challenge: _StoredChallenge) -> None:
-    """Mark the challenge used, exactly once, whatever the verdict (a refused answer burns it too). This is the
-    login's first write: on SQLite it starts the write transaction, so it comes after every check that only reads
-    (certificate chain and revocation, signature, card, person), and the database's single write lock is held
-    only for this update, the few inserts and the commit."""
+    """Mark the challenge used, exactly once, whatever the verdict (a refused answer burns it too): an insert
+    that does nothing when the id is already there. This is the login's first write: on SQLite it starts the write
+    transaction, so it comes after every check that only reads (certificate chain and revocation, signature,
+    card, person), and the database's single write lock is held only for this insert, the others and the
+    commit."""
     now = clock.now()
-    taken = db.connection().execute(_BURN_CHALLENGE, {"challenge_id": challenge.id, "now": now})
-    if int(getattr(taken, "rowcount", 0) or 0) != 1:
-        raise _replayed_challenge(db)  # another answer to the same challenge won the race
+    row = {
+        "id": challenge.id,
+        "nonce": "",
+        "expires_at": challenge.expires_at,
+        "used_at": now,
+        "qr_login_id": challenge.qr_login_id,
+    }
+    if db.connection().execute(_insert_once(db), row).first() is None:  # the id was there: a second answer
+        raise _replayed_challenge(db)
+    if secrets.randbelow(_PURGE_EVERY) == 0:  # burnt ids are needed only until they expire
+        db.connection().execute(delete(_CHALLENGES).where(_CHALLENGES.c.expires_at < now))
     if challenge.expires_at <= now:
         raise _refuse(
             db,
@@ -176,9 +202,23 @@ def _burn_challenge(db: Session, clock: Clock, challenge: _StoredChallenge) -> N
         )
 
 
-def _take_challenge(db: Session, clock: Clock, challenge_id: str) -> _StoredChallenge:
+_INSERT_ONCE = {
+    "sqlite": sqlite_insert(_CHALLENGES)
+    .on_conflict_do_nothing(index_elements=["id"])
+    .returning(_CHALLENGES.c.id),
+    "postgresql": postgresql_insert(_CHALLENGES)
+    .on_conflict_do_nothing(index_elements=["id"])
+    .returning(_CHALLENGES.c.id),
+}
+
+
+def _insert_once(db: Session) -> Executable:
+    return _INSERT_ONCE[db.get_bind().dialect.name]
+
+
+def _take_challenge(db: Session, key: ChallengeKey, clock: Clock, challenge_id: str) -> _StoredChallenge:
     """Read and burn the challenge at once (for callers with no reads to do before their first write)."""
-    challenge = _read_challenge(db, challenge_id)
+    challenge = _read_challenge(db, key, challenge_id)
     _burn_challenge(db, clock, challenge)
     return challenge
 
@@ -248,6 +288,7 @@ def _check_answer(
 def verify_answer(
     db: Session,
     trust: pki.TrustServices,
+    key: ChallengeKey,
     clock: Clock,
     audience: str,
     challenge_id: str,
@@ -262,7 +303,7 @@ def verify_answer(
             "certificate and signature must be base64 (certificate DER ≤ 4096 bytes, signature ≤ 80 bytes).",
             ja="証明書と署名は base64 で送ってください。",
         )
-    challenge = _read_challenge(db, challenge_id)
+    challenge = _read_challenge(db, key, challenge_id)
     verdict = _check_answer(db, trust, clock, audience, challenge, der, signature)
     _burn_challenge(db, clock, challenge)
     if isinstance(verdict, _Refusal):
@@ -286,6 +327,7 @@ def verify_answer(
 def login_with_card(
     db: Session,
     trust: pki.TrustServices,
+    key: ChallengeKey,
     clock: Clock,
     policy: citizen.SessionPolicy,
     audience: str,
@@ -295,7 +337,7 @@ def login_with_card(
 ) -> LoginResult:
     """The whole server side of a card login: verify, then open a session (or complete a 2D-code login)."""
     person_id, name, qr_id = verify_answer(
-        db, trust, clock, audience, challenge_id, certificate_b64, signature_b64
+        db, trust, key, clock, audience, challenge_id, certificate_b64, signature_b64
     )
     if qr_id is not None:
         _complete_qr(db, clock, qr_id, person_id, name)
@@ -382,6 +424,7 @@ def collect_qr_login(
 def verify_reauthentication(
     db: Session,
     trust: pki.TrustServices,
+    key: ChallengeKey,
     clock: Clock,
     me: CitizenPrincipal,
     challenge: Challenge,
@@ -396,7 +439,7 @@ def verify_reauthentication(
         raise InvalidInput(
             "Malformed certificate or signature.", ja="証明書または署名の形式が正しくありません。"
         )
-    _take_challenge(db, clock, challenge.challenge_id)
+    _take_challenge(db, key, clock, challenge.challenge_id)
     cert = trust.verify(db, der, pki.CertificateKind.SIGNATURE, clock.now())
     card = cards.card_for_certificate(db, cert.serial)
     if card is None or card.person_id != me.person_id:

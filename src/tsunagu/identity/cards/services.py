@@ -10,10 +10,11 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
@@ -175,16 +176,17 @@ class CardLoginState:
         return effective_status(CardStatus(self.status), self.expires_on, today)
 
 
-_LOGIN_STATE = select(Card.serial, Card.person_id, Card.status, Card.expires_on).where(
-    Card.serial == bindparam("serial")
-)
+_CARDS = cast(Table, Card.__table__)
+_LOGIN_STATE = select(_CARDS.c.serial, _CARDS.c.person_id, _CARDS.c.status, _CARDS.c.expires_on).where(
+    _CARDS.c.serial == bindparam("serial")
+)  # a Core statement (no ORM loading): every card login runs it
 
 
 def card_for_holder(db: Session, holder: str) -> CardLoginState | None:
     """The card named by a certificate's holder (``card:<serial>``, as this module issues them), or ``None``."""
     if not holder.startswith(HOLDER_PREFIX):
         return None
-    row = db.execute(_LOGIN_STATE, {"serial": holder.removeprefix(HOLDER_PREFIX)}).one_or_none()
+    row = db.connection().execute(_LOGIN_STATE, {"serial": holder.removeprefix(HOLDER_PREFIX)}).one_or_none()
     return CardLoginState(row.serial, row.person_id, row.status, row.expires_on) if row is not None else None
 
 

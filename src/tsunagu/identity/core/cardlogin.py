@@ -2,9 +2,10 @@
 
 Protocol ``tsunagu-card-login-v1`` (documented in ``docs/card-login.md``):
 
-1. The client asks for a challenge: ``POST /api/v1/card-login/challenges`` → ``challenge_id`` (random, 128 bits),
-   ``nonce`` (random, 256 bits, base64url), ``audience`` (the server's public URL) and ``expires_at``
-   (:data:`CHALLENGE_SECONDS` later). A challenge is single use.
+1. The client asks for a challenge: ``POST /api/v1/card-login/challenges`` → ``challenge_id`` (its expiry, 96
+   random bits and a MAC), ``nonce`` (256 bits, base64url; a MAC of the id under a server key, so the server
+   need not store it), ``audience`` (the server's public URL) and ``expires_at`` (:data:`CHALLENGE_SECONDS`
+   later). A challenge is single use: its id is written once, when it is answered.
 2. The client reads the 利用者証明用電子証明書 from the card and has the card sign :func:`to_be_signed` with the
    authentication key (the card checks the 4-digit PIN): ECDSA P-256 with SHA-256, DER-encoded signature.
 3. The client sends ``challenge_id``, the certificate (DER, base64) and the signature (base64):
@@ -24,6 +25,7 @@ import binascii
 PROTOCOL = "tsunagu-card-login-v1"
 CHALLENGE_SECONDS = 120  # a person has two minutes to hold the card to the reader and type the PIN
 NONCE_BYTES = 32
+MAX_CHALLENGE_ID = 96  # expiry, 96 random bits, an optional 2D-code login id and a MAC
 MAX_CERTIFICATE_BYTES = 4096
 MAX_SIGNATURE_BYTES = 80  # a DER ECDSA P-256 signature is at most 72 bytes
 

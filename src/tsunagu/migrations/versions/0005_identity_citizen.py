@@ -55,7 +55,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "identity_card_login_challenges",
-        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("id", sa.String(length=96), nullable=False),
         sa.Column("nonce", sa.String(length=64), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),

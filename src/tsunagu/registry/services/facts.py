@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from tsunagu.kernel.errors import NotFound
@@ -81,12 +82,13 @@ def household_facts(db: Session, household_id: int) -> list[BasicFacts]:
     return [_facts(r) for r in rows]
 
 
-_NAME_AND_STATUS = select(Person.family_name, Person.given_name, Person.status).where(
-    Person.id == bindparam("person_id")
-)
+_PERSONS = cast(Table, Person.__table__)
+_NAME_AND_STATUS = select(_PERSONS.c.family_name, _PERSONS.c.given_name, _PERSONS.c.status).where(
+    _PERSONS.c.id == bindparam("person_id")
+)  # a Core statement (no ORM loading): every card login runs it
 
 
 def name_and_status(db: Session, person_id: int) -> tuple[str, str] | None:
     """(name, status) of a person, with one narrow primary-key read: for logins, which need no more."""
-    row = db.execute(_NAME_AND_STATUS, {"person_id": person_id}).one_or_none()
+    row = db.connection().execute(_NAME_AND_STATUS, {"person_id": person_id}).one_or_none()
     return (f"{row.family_name} {row.given_name}", row.status) if row is not None else None
