@@ -4,8 +4,8 @@ Target (issue 3): ≥ 1,000 logins/s in-process and ≥ 300 logins/s over HTTP o
 in the same run: the raw ECDSA P-256 verify rate of `cryptography` on one core, and the crypto floor of one login
 (parse the certificate, verify its signature by the CA, verify the card's signature: two ECDSA verifies).
 
-In-process, the server side of a login is `issue_challenge` (its own unit of work) plus `login_with_card` (its own
-unit of work: chain and revocation through the PKI, signature, card → person, session, login record, audit), as the
+In-process, the server side of a login is `issue_challenge` (stateless: it writes nothing) plus `login_with_card` (its
+own unit of work: chain and revocation through the PKI, signature, card → person, session, login record, audit), as the
 HTTP edge does it. The client's signing is not server work: the challenges of a round are issued (timed), signed
 by the software chips (untimed), then answered (timed). 1 and 2 worker processes; SQLite, and PostgreSQL with
 `--postgres`.
