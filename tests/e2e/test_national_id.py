@@ -146,3 +146,31 @@ def test_two_dimensional_code_login_page(page: Page, server: Server, axe_check: 
     axe_check(page, "2D-code login")
     shot(page, "qr-login")
     shot(page, "qr-login-phone-360")
+
+
+def test_the_resident_pages_in_english(
+    page: Page, server: Server, viewport: str, axe_check: Check, shot: Shot
+) -> None:
+    page.goto(server.at("/language/en?next=/login"))
+    assert page.evaluate("document.documentElement.lang") == "en"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    axe_check(page, "login choices (en)")
+    page.get_by_role("link", name="Log in with your My Number card").click()
+    axe_check(page, "demo card reader (en)")
+    radio = page.get_by_role("radio").nth(2 if viewport == "desktop" else 3)
+    radio.check()
+    page.get_by_label("Authentication PIN (4 digits)").fill(DEMO_AUTH_PIN)
+    page.locator("main").get_by_role("button", name="Log in", exact=True).click()
+    expect(page).to_have_url(server.at("/my"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("My page")
+    expect(page.get_by_role("link", name="My Number card")).to_be_visible()
+    axe_check(page, "my page (en)")
+    shot(page, "my-page-en")
+    for path, heading in (
+        ("/my/logins", "Login history"),
+        ("/my/card", "My Number card"),
+        ("/my/proxies", "Proxies"),
+    ):
+        page.goto(server.at(path))
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        axe_check(page, f"{path} (en)")
