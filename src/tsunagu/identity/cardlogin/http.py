@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from tsunagu.identity.cardlogin import services
+from tsunagu.identity.cardlogin.errors import CardLoginRefused
 from tsunagu.identity.citizen import pages as citizen_pages
 from tsunagu.identity.core.cardlogin import PROTOCOL, b64encode
 from tsunagu.kernel.access import Access
@@ -92,7 +93,7 @@ def router(trust_of: TrustOf) -> APIRouter:
                     body.certificate,
                     body.signature,
                 )
-            except (services.CardLoginRefused, pki.CertificateRefused) as exc:
+            except (CardLoginRefused, pki.CertificateRefused) as exc:
                 refused = exc
         if refused is not None:
             raise refused

@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tsunagu.audit import api as audit
-from tsunagu.identity.cardlogin import reader, services
+from tsunagu.identity.cardlogin import qr, reader, services
+from tsunagu.identity.cardlogin.errors import CardLoginRefused
 from tsunagu.identity.cards import services as cards
 from tsunagu.identity.cards.chip import PIN_REFUSALS
 from tsunagu.identity.citizen import pages as citizen_pages
@@ -36,7 +37,7 @@ CITIZEN = [guard(Access.citizen())]
 QR_COOKIE = "tsunagu_qr"
 QR_MASK = 3  # a fixed mask: choosing the best of 8 masks costs 8x the time (performance-limits.md)
 REFUSALS: tuple[type[DomainError], ...] = (
-    services.CardLoginRefused,
+    CardLoginRefused,
     pki.CertificateRefused,
     CardSuspended,
     CardRevoked,
@@ -161,7 +162,7 @@ def router(trust_of: TrustOf) -> APIRouter:
     async def qr_start(request: Request, next: str = "/my") -> Response:
         ctx = ctx_of(request)
         with ctx.uow() as db:
-            start = services.start_qr_login(db, ctx.clock, safe_next(next))
+            start = qr.start_qr_login(db, ctx.clock, safe_next(next))
         phone_url = f"{ctx.settings.public_url}/login/qr/{start.qr_id}/phone"
         response = render(
             request,
@@ -178,7 +179,7 @@ def router(trust_of: TrustOf) -> APIRouter:
             secure=ctx.settings.cookie_secure,
             samesite="lax",
             path="/",
-            max_age=services.QR_MINUTES * 60,
+            max_age=qr.QR_MINUTES * 60,
         )
         return response
 
@@ -186,7 +187,7 @@ def router(trust_of: TrustOf) -> APIRouter:
     async def qr_code(request: Request, qr_id: str) -> Response:
         ctx = ctx_of(request)
         with ctx.uow() as db:
-            services.qr_login(db, ctx.clock, qr_id)  # 4xx for an unknown or expired one
+            qr.qr_login(db, ctx.clock, qr_id)  # 4xx for an unknown or expired one
         url = f"{ctx.settings.public_url}/login/qr/{qr_id}/phone"
         out = io.BytesIO()  # a standalone SVG document (with its namespace), quiet zone of 4 modules
         segno.make(url, error="m", mask=QR_MASK, micro=False).save(
@@ -202,10 +203,10 @@ def router(trust_of: TrustOf) -> APIRouter:
         refused: DomainError | None = None
         with ctx.uow() as db:
             try:
-                done = services.collect_qr_login(
+                done = qr.collect_qr_login(
                     db, ctx.clock, citizen_pages.session_policy(ctx.settings), qr_id, secret
                 )
-            except services.CardLoginRefused as exc:
+            except CardLoginRefused as exc:
                 refused = exc
         if refused is not None:
             return render(
@@ -229,7 +230,7 @@ def router(trust_of: TrustOf) -> APIRouter:
     async def qr_phone(request: Request, qr_id: str) -> Response:
         ctx = ctx_of(request)
         with ctx.uow() as db:
-            row = services.qr_login(db, ctx.clock, qr_id)
+            row = qr.qr_login(db, ctx.clock, qr_id)
             confirmation = row.confirmation
         return render(
             request,
@@ -245,7 +246,7 @@ def router(trust_of: TrustOf) -> APIRouter:
     async def qr_phone_answer(request: Request, qr_id: str) -> Response:
         ctx = ctx_of(request)
         with ctx.uow() as db:
-            confirmation = services.qr_login(db, ctx.clock, qr_id).confirmation
+            confirmation = qr.qr_login(db, ctx.clock, qr_id).confirmation
         if not _demo(ctx):
             raise InvalidInput(
                 "Use the card reader app on the phone.", ja="スマートフォンのアプリをご利用ください。"

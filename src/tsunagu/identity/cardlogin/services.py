@@ -24,7 +24,9 @@ from sqlalchemy.sql.expression import Executable
 from starlette.requests import Request
 
 from tsunagu.audit import api as audit
-from tsunagu.identity.cardlogin.models import CardLoginChallenge, QrLogin
+from tsunagu.identity.cardlogin import qr
+from tsunagu.identity.cardlogin.errors import CardLoginRefused
+from tsunagu.identity.cardlogin.models import CardLoginChallenge
 from tsunagu.identity.cards import services as cards
 from tsunagu.identity.citizen import services as citizen
 from tsunagu.identity.core.cardlogin import (
@@ -38,23 +40,10 @@ from tsunagu.identity.core.cardlogin import (
 )
 from tsunagu.kernel.access import CitizenPrincipal
 from tsunagu.kernel.clock import Clock
-from tsunagu.kernel.crypto import derive_key, token_hash
-from tsunagu.kernel.errors import InvalidInput, NotAuthenticated
+from tsunagu.kernel.crypto import derive_key
+from tsunagu.kernel.errors import InvalidInput
 from tsunagu.pki import api as pki
 from tsunagu.registry import api as registry_api
-
-QR_MINUTES = 5
-
-
-class CardLoginRefused(NotAuthenticated):
-    """A card login was refused; ``reason`` is a stable machine-readable word (also in the audit trail)."""
-
-    code = "card-login-refused"
-    title = "Card login refused"
-
-    def __init__(self, detail: str, *, ja: str, reason: str) -> None:
-        super().__init__(detail, ja=ja, reason=reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -340,85 +329,11 @@ def login_with_card(
         db, trust, key, clock, audience, challenge_id, certificate_b64, signature_b64
     )
     if qr_id is not None:
-        _complete_qr(db, clock, qr_id, person_id, name)
+        qr.complete_qr(db, clock, qr_id, person_id, name)
         return LoginResult(person_id, name, "", "qr")
     raw = citizen.open_citizen_session(db, clock, policy, person_id, name, "card")
     citizen.record_login(db, clock, person_id, "card")
     return LoginResult(person_id, name, raw, "card")
-
-
-# -- 2D-code (QR) login -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QrStart:
-    qr_id: str
-    pc_secret: str
-    confirmation: str
-    expires_at: dt.datetime
-
-
-def start_qr_login(db: Session, clock: Clock, next_path: str) -> QrStart:
-    now = clock.now()
-    pc_secret = secrets.token_urlsafe(32)
-    row = QrLogin(
-        id=secrets.token_urlsafe(16),
-        pc_secret_hash=token_hash(pc_secret),
-        confirmation=f"{secrets.randbelow(10_000):04d}",
-        next_path=next_path[:500],
-        created_at=now,
-        expires_at=now + dt.timedelta(minutes=QR_MINUTES),
-        state="pending",
-        person_id=None,
-        display_name=None,
-    )
-    db.add(row)
-    return QrStart(row.id, pc_secret, row.confirmation, row.expires_at)
-
-
-def qr_login(db: Session, clock: Clock, qr_id: str) -> QrLogin:
-    """A pending 2D-code login that the phone may complete."""
-    row = db.get(QrLogin, qr_id)
-    if row is None or row.state != "pending" or row.expires_at <= clock.now():
-        raise CardLoginRefused(
-            "This 2D code is no longer valid. Start again on the PC.",
-            ja="この二次元コードは無効です。パソコンで最初からやり直してください。",
-            reason="qr_invalid",
-        )
-    return row
-
-
-def _complete_qr(db: Session, clock: Clock, qr_id: str, person_id: int, name: str) -> None:
-    row = qr_login(db, clock, qr_id)
-    row.state = "completed"
-    row.person_id = person_id
-    row.display_name = name
-
-
-def collect_qr_login(
-    db: Session, clock: Clock, policy: citizen.SessionPolicy, qr_id: str, pc_secret: str
-) -> tuple[str, str] | None:
-    """The PC asks whether its 2D-code login is done: (raw session id, next path) once, else ``None``.
-    Refused when the browser is not the one that started it, or when it expired."""
-    row = db.get(QrLogin, qr_id)
-    if row is None or not secrets.compare_digest(row.pc_secret_hash, token_hash(pc_secret or "-")):
-        raise CardLoginRefused(
-            "This 2D-code login was started in another browser.",
-            ja="この二次元コードログインは別のブラウザで開始されました。",
-            reason="qr_wrong_browser",
-        )
-    if row.state == "pending" and row.expires_at > clock.now():
-        return None
-    if row.state != "completed" or row.person_id is None:
-        raise CardLoginRefused(
-            "This 2D-code login expired or was already used. Start again.",
-            ja="この二次元コードログインは期限切れか使用済みです。最初からやり直してください。",
-            reason="qr_expired",
-        )
-    row.state = "consumed"
-    raw = citizen.open_citizen_session(db, clock, policy, row.person_id, row.display_name or "", "qr")
-    citizen.record_login(db, clock, row.person_id, "qr")
-    return raw, row.next_path
 
 
 def verify_reauthentication(
