@@ -1,0 +1,1 @@
+"""Pure rules of the linkage domain (no I/O)."""

@@ -1,0 +1,1 @@
+"""Services of the linkage domain (never commit: the edge owns the transaction)."""
