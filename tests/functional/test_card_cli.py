@@ -223,3 +223,26 @@ def test_a_child_is_not_asked_for_a_signature_pin(run: Invoke) -> None:
     assert card["signature_certificate"] is None
     _, out, _ = run("card", "status", card["serial"], "--json")
     assert set(_json(out)["pins"]) == {"authentication", "surface"}
+
+
+def test_reissue_revokes_the_old_card_and_issues_a_new_one(run: Invoke) -> None:
+    run("db", "upgrade")
+    pid = _register(run, "1980-06-01")
+    _, out, _ = run(
+        "card", "issue", str(pid), "--auth-pin", "1111", "--signature-pin", "ABCDEF1", "--surface-pin", "2222",
+        "--json",
+    )  # fmt: skip
+    old = _json(out)["serial"]
+    _, out, _ = run(
+        "card", "reissue", old, "--auth-pin", "3333", "--signature-pin", "GHIJK22", "--surface-pin", "4444",
+        "--json",
+    )  # fmt: skip
+    new = _json(out)
+    assert new["replaces"].replace("-", "") == old.replace("-", "")
+    assert new["serial"] != old
+    assert new["status"] == "active"
+    _, out, _ = run("card", "show", "--person", str(pid), "--json")
+    statuses = {c["serial"]: c["status"] for c in _json(out)["cards"]}
+    assert statuses == {new["serial"]: "active", old: "revoked"}
+    code, out, _ = run("card", "reissue", "ZZZZ-ZZZZ-ZZZZ", "--auth-pin", "1", "--json", ok=False)
+    assert code == 1

@@ -124,6 +124,35 @@ def _pin_attempt(factory: sessionmaker[Session], as_json: bool) -> Iterator[Sess
         fail(refused.detail, as_json=as_json, error_code=refused.code)
 
 
+def _ask_pins(
+    adult: bool,
+    auth_pin: str | None,
+    signature_pin: str | None,
+    surface_pin: str | None,
+    pins_file: Path | None,
+) -> services.CardPins:
+    """The new card's PINs: from flags, a file, or asked (hidden, twice). No signature PIN under 15."""
+    given = _pins_file(pins_file) if pins_file else {}
+    auth = (
+        auth_pin
+        or given.get("authentication")
+        or _read_pin(None, "利用者証明用暗証番号 (4 digits)", confirm=True)
+    )
+    surface = (
+        surface_pin
+        or given.get("surface")
+        or _read_pin(None, "券面事項入力補助用暗証番号 (4 digits)", confirm=True)
+    )
+    signature = None
+    if adult:
+        signature = (
+            signature_pin
+            or given.get("signature")
+            or _read_pin(None, "署名用暗証番号 (6-16 A-Z and digits)", confirm=True)
+        )
+    return services.CardPins(auth, surface, signature)
+
+
 def build() -> typer.Typer:
     app = typer.Typer(help="My Number cards (マイナンバーカード) and their chip.", no_args_is_help=True)
 
@@ -142,36 +171,45 @@ def build() -> typer.Typer:
     ) -> None:
         """Issue a card to a current resident: key pairs in the chip, certificates from the PKI."""
         ctx, factory = _open(data_dir)
-        given = _pins_file(pins_file) if pins_file else {}
         with domain_errors(as_json), unit_of_work(factory) as db:
             facts = registry_api.basic_facts(db, person_id)
         adult = may_hold_signature_certificate(facts.birth_date, ctx.clock.today())
-        auth = (
-            auth_pin
-            or given.get("authentication")
-            or _read_pin(None, "利用者証明用暗証番号 (4 digits)", confirm=True)
-        )
-        surface = (
-            surface_pin
-            or given.get("surface")
-            or _read_pin(None, "券面事項入力補助用暗証番号 (4 digits)", confirm=True)
-        )
-        signature = None
-        if adult:
-            signature = (
-                signature_pin
-                or given.get("signature")
-                or _read_pin(None, "署名用暗証番号 (6-16 A-Z and digits)", confirm=True)
-            )
+        pins = _ask_pins(adult, auth_pin, signature_pin, surface_pin, pins_file)
         with domain_errors(as_json), unit_of_work(factory) as db:
-            card = services.issue_card(
-                db, ctx, _staff(db, staff), person_id, services.CardPins(auth, surface, signature)
-            )
+            card = services.issue_card(db, ctx, _staff(db, staff), person_id, pins)
         note = "" if adult else " (under 15: no signature certificate)"
         emit(
             as_json,
             {"ok": True, **_card_data(card, ctx.clock.today())},
             f"issued card {card.display_serial}{note}",
+        )
+
+    @app.command("reissue")
+    def reissue_cmd(
+        serial: str,
+        auth_pin: Annotated[str | None, typer.Option("--auth-pin", help="For scripts; else asked.")] = None,
+        signature_pin: Annotated[str | None, typer.Option("--signature-pin", help="For scripts.")] = None,
+        surface_pin: Annotated[str | None, typer.Option("--surface-pin", help="For scripts.")] = None,
+        pins_file: Annotated[
+            Path | None, typer.Option("--pins-file", help="Lines authentication=…, signature=…, surface=….")
+        ] = None,
+        staff: Staff = None,
+        data_dir: DataDir = None,
+        as_json: AsJson = False,
+    ) -> None:
+        """再交付: revoke the old card and its certificates (superseded) and issue a new card with new PINs."""
+        ctx, factory = _open(data_dir)
+        with domain_errors(as_json), unit_of_work(factory) as db:
+            old = services.get_card(db, serial)
+            facts = registry_api.basic_facts(db, old.person_id)
+        adult = may_hold_signature_certificate(facts.birth_date, ctx.clock.today())
+        pins = _ask_pins(adult, auth_pin, signature_pin, surface_pin, pins_file)
+        with domain_errors(as_json), unit_of_work(factory) as db:
+            card = services.reissue_card(db, ctx, _staff(db, staff), serial, pins)
+        emit(
+            as_json,
+            {"ok": True, **_card_data(card, ctx.clock.today())},
+            f"issued card {card.display_serial}, replacing {old.display_serial} (revoked)",
         )
 
     @app.command("show")
