@@ -167,3 +167,31 @@ def test_english_desk_page(desk: TestClient, web_db: Db) -> None:
     assert page.status_code == 200
     assert "My Number card desk" in page.text
     assert "Issue a card" in page.text
+
+
+def test_reissue_at_the_desk(desk: TestClient, web_db: Db, csrf: Callable[[TestClient], str]) -> None:
+    pid = _adult_without_card(web_db)
+    pins = {
+        "person_id": str(pid),
+        "authentication_pin": "1234",
+        "surface_pin": "5678",
+        "signature_pin": "TEST123",
+    }
+    desk.post("/staff/cards/issue", data={"csrf_token": csrf(desk), **pins})
+    with web_db() as db:
+        (old,) = cards.cards_of(db, pid)
+    page = desk.get(f"/staff/cards?person={pid}").text
+    assert "カードを再交付する" in page
+    unconfirmed = desk.post(f"/staff/cards/{old.serial}/reissue", data={"csrf_token": csrf(desk), **pins})
+    assert unconfirmed.status_code == 422
+    done = desk.post(
+        f"/staff/cards/{old.serial}/reissue",
+        data={"csrf_token": csrf(desk), **pins, "authentication_pin": "4321", "confirm": "yes"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "カードを再交付しました" in desk.get(done.headers["location"]).text
+    with web_db() as db:
+        new, previous = cards.cards_of(db, pid)
+    assert (new.status, new.replaces) == ("active", old.serial)
+    assert previous.status == "revoked"

@@ -62,11 +62,7 @@ def router(trust_of: TrustOf) -> APIRouter:
     async def issue(request: Request) -> Response:
         data = await _form(request)
         person_id = _person_id(data)
-        pins = cards.CardPins(
-            authentication=data.get("authentication_pin", ""),
-            surface=data.get("surface_pin", ""),
-            signature=data.get("signature_pin") or None,
-        )
+        pins = _pins(data)
         try:
             with ctx_of(request).uow() as db:
                 cards.issue_card(db, card_ctx(request), staff_principal(request), person_id, pins)
@@ -117,6 +113,14 @@ def router(trust_of: TrustOf) -> APIRouter:
 
         return await act(request, serial, "suspended", run)
 
+    @r.post("/{serial}/reissue", dependencies=WRITE)
+    async def reissue(request: Request, serial: str) -> Response:
+        def run(db: Any, data: dict[str, str]) -> None:
+            pins = _pins(data)
+            cards.reissue_card(db, card_ctx(request), staff_principal(request), serial, pins)
+
+        return await act(request, serial, "reissued", run)
+
     @r.post("/{serial}/report-loss", dependencies=WRITE)
     async def report_loss(request: Request, serial: str) -> Response:
         def run(db: Any, _data: dict[str, str]) -> None:
@@ -125,6 +129,14 @@ def router(trust_of: TrustOf) -> APIRouter:
         return await act(request, serial, "lost", run)
 
     return r
+
+
+def _pins(data: dict[str, str]) -> cards.CardPins:
+    return cards.CardPins(
+        authentication=data.get("authentication_pin", ""),
+        surface=data.get("surface_pin", ""),
+        signature=data.get("signature_pin") or None,
+    )
 
 
 async def _form(request: Request) -> dict[str, str]:
