@@ -694,3 +694,25 @@ def test_my_page_links_to_the_connections_in_both_languages(resident_browser: Te
     english = resident_browser.get("/my/connections", headers={"Accept-Language": "en"}).text
     assert "Connected services" in english
     assert 'lang="en"' in english
+
+
+def test_codes_and_tokens_are_purged_a_day_after_they_expire(
+    make_rp: Callable[..., RP],
+    rp_client: Callable[..., OAuth2Client],
+    resident_browser: TestClient,
+    web_db: DB,
+) -> None:
+    rp = make_rp()
+    c = rp_client(rp)
+    login(rp, c, resident_browser)  # one code, used, and one access token
+    with web_db() as db:
+        oidc.purge_expired(db, NOW)  # nothing has expired a day ago yet
+        assert db.scalars(
+            select(OidcAuthorizationCode).where(OidcAuthorizationCode.client_id == rp.client_id)
+        ).all()
+    with web_db() as db:
+        oidc.purge_expired(db, NOW + dt.timedelta(days=2))
+    with web_db() as db:
+        assert not db.scalars(
+            select(OidcAuthorizationCode).where(OidcAuthorizationCode.client_id == rp.client_id)
+        ).all()

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
@@ -25,6 +25,8 @@ SECTORS = ("public", "private")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CODE_SECONDS = 120  # authorization codes: single use, short-lived (RFC 6749 §4.1.2 recommends at most 10 min)
 TOKEN_SECONDS = 600  # access tokens for the userinfo endpoint; no refresh tokens are issued
+PURGE_AFTER = dt.timedelta(days=1)
+PURGE_EVERY = 1000
 OPERATOR = "cli"
 
 
@@ -275,8 +277,18 @@ class NewCode:
     auth_time: int
 
 
+def purge_expired(db: Session, now: dt.datetime) -> None:
+    """Delete codes and access tokens that expired more than a day ago (after a replayed code could still
+    revoke the tokens issued from it, and after every such token has expired anyway)."""
+    cutoff = now - PURGE_AFTER
+    db.execute(delete(OidcAccessToken).where(OidcAccessToken.expires_at < cutoff))
+    db.execute(delete(OidcAuthorizationCode).where(OidcAuthorizationCode.expires_at < cutoff))
+
+
 def save_code(db: Session, clock: Clock, code: str, new: NewCode) -> None:
     now = clock.now()
+    if secrets.randbelow(PURGE_EVERY) == 0:  # about one authorization in this many tidies up
+        purge_expired(db, now)
     db.add(
         OidcAuthorizationCode(
             code_hash=token_hash(code),
