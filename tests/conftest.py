@@ -44,7 +44,14 @@ REQUIRE_POSTGRES_ENV = "TSUNAGU_REQUIRE_POSTGRES"
 TEST_SECRET = base64.b64encode(bytes(range(32))).decode()
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=JST)
 SQLITE_FILE = "tsunagu.db"
-APPEND_ONLY_TABLES = ("registry_events", "audit_entries")  # UPDATE and DELETE refused by triggers
+APPEND_ONLY_TABLES = (
+    "registry_events",
+    "audit_entries",
+    "linkage_log_entries",
+    "linkage_log_nodes",
+    "linkage_log_heads",
+    "linkage_log_keys",
+)  # UPDATE and DELETE refused by triggers
 
 
 def make_settings(data_dir: Path, database_url: str | None = None) -> Settings:

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import struct
 from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 
 def _hash_children(left: bytes, right: bytes) -> bytes:
@@ -127,3 +132,20 @@ def verify_inclusion_json(proof: dict[str, Any]) -> bool:
     if proof["tree_head"]["tree_size"] != proof["tree_size"]:
         return False
     return verify_inclusion(proof["leaf_index"], proof["tree_size"], path, hash_leaf(entry), root_hash)
+
+
+def verify_tree_head_signature(tree_head: dict[str, Any], public_key_der: bytes) -> bool:
+    """An ES256 signature over the TLS encoding of ``TreeHeadDataV2`` (RFC 9162 §4.9): uint64 timestamp,
+    uint64 tree_size, opaque root_hash<32..2^8-1>, Extension sth_extensions<0..2^16-1> (empty)."""
+    root_hash = base64.b64decode(tree_head["root_hash"])
+    data = struct.pack(">QQ", tree_head["timestamp"], tree_head["tree_size"])
+    data += bytes([len(root_hash)]) + root_hash + struct.pack(">H", 0)
+    key = serialization.load_der_public_key(public_key_der)
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    if base64.b64decode(tree_head["key_id"]) != hashlib.sha256(public_key_der).digest():
+        return False
+    try:
+        key.verify(base64.b64decode(tree_head["signature"]), data, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
