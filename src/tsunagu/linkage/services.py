@@ -1,1 +1,288 @@
-"""Services of the linkage domain (never commit: the edge owns the transaction)."""
+"""Services of the linkage domain: load the agencies and the legal-basis table, issue and translate 符号, and
+prepare agencies' signing keys. They work in the caller's transaction and never commit (the edge owns it)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tsunagu.kernel.clock import Clock
+from tsunagu.linkage import sources
+from tsunagu.linkage.core.dictionary import AgencyEntry
+from tsunagu.linkage.core.legal_basis import Decision, LegalBasisTable, authorise
+from tsunagu.linkage.errors import (
+    AgencyInactive,
+    NotPermittedByLegalBasis,
+    TableVersionConflict,
+    UnknownAgency,
+    UnknownCode,
+)
+from tsunagu.linkage.keys import LinkageKeys
+from tsunagu.linkage.models import Agency, AgencyCode, LegalBasisVersion
+from tsunagu.pki import api as pki
+
+CODE_BYTES = 20  # 160 random bits per code, written as 32 base32 characters
+KEY_ALGORITHM = "ecdsa-p256-sha256"
+
+
+@dataclass(frozen=True)
+class AgencyView:
+    code: str
+    type: str
+    name_ja: str
+    name_en: str
+    active: bool
+    certificate_serial: str | None
+    has_key: bool
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    added: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class LoadedTable:
+    version: str
+    digest: str
+    loaded_now: bool
+
+
+@dataclass(frozen=True)
+class AgencyKeyRecord:
+    """What provisioning prepared: the agency's signing key (sealed in the hub) described for the PKI."""
+
+    agency: str
+    agency_type: str
+    algorithm: str
+    public_key_sha256: str  # of the SubjectPublicKeyInfo DER, hex
+    public_key_pem: str
+    created_at: dt.datetime
+    certificate_serial: str | None  # None: the PKI has no agency profile yet
+    status: str  # "certificate-issued" | "awaiting-agency-profile"
+
+
+def _now(clock: Clock | None) -> dt.datetime:
+    return (clock or Clock()).now()
+
+
+# --- agencies and the table --------------------------------------------------------------------------------------
+
+
+def load_agencies(db: Session, entries: tuple[AgencyEntry, ...] | None = None) -> LoadResult:
+    """Insert or update the agencies of ``data/agencies.csv`` by code (idempotent). Agencies missing from the file
+    are left as they are (deactivate them explicitly); keys and certificates are never touched."""
+    existing = {a.code: a for a in db.scalars(select(Agency))}
+    added = updated = unchanged = 0
+    for entry in entries if entries is not None else sources.agencies():
+        row = existing.get(entry.code)
+        if row is None:
+            db.add(
+                Agency(code=entry.code, type=entry.type.value, name_ja=entry.name_ja, name_en=entry.name_en)
+            )
+            added += 1
+        elif (row.type, row.name_ja, row.name_en) != (entry.type.value, entry.name_ja, entry.name_en):
+            row.type, row.name_ja, row.name_en = entry.type.value, entry.name_ja, entry.name_en
+            updated += 1
+        else:
+            unchanged += 1
+    db.flush()
+    return LoadResult(added, updated, unchanged)
+
+
+def list_agencies(db: Session) -> list[AgencyView]:
+    return [
+        AgencyView(
+            a.code, a.type, a.name_ja, a.name_en, a.active, a.certificate_serial, a.public_key is not None
+        )
+        for a in db.scalars(select(Agency).order_by(Agency.code))
+    ]
+
+
+def load_legal_basis(
+    db: Session, table: LegalBasisTable | None = None, *, clock: Clock | None = None
+) -> LoadedTable:
+    """Record the table version in force (idempotent by digest). The same version with other content is refused:
+    a changed table needs a new version."""
+    table = table or sources.legal_basis()
+    found = db.scalar(select(LegalBasisVersion).where(LegalBasisVersion.digest == table.digest))
+    if found is not None:
+        return LoadedTable(found.version, found.digest, loaded_now=False)
+    if db.scalar(select(LegalBasisVersion).where(LegalBasisVersion.version == table.version)) is not None:
+        raise TableVersionConflict(
+            f"Legal-basis table version {table.version} was loaded before with other content; "
+            "give the changed table a new version.",
+            ja=f"別表の版 {table.version} は別の内容で読み込み済みです。版を改めてください。",
+        )
+    db.add(
+        LegalBasisVersion(
+            version=table.version,
+            effective_on=table.effective,
+            digest=table.digest,
+            row_count=len(table.rows),
+            loaded_at=_now(clock),
+        )
+    )
+    db.flush()
+    return LoadedTable(table.version, table.digest, loaded_now=True)
+
+
+def loaded_versions(db: Session) -> list[tuple[str, dt.date, str, dt.datetime]]:
+    rows = db.scalars(select(LegalBasisVersion).order_by(LegalBasisVersion.id))
+    return [(r.version, r.effective_on, r.digest, r.loaded_at) for r in rows]
+
+
+# --- codes (符号) ------------------------------------------------------------------------------------------------
+
+
+def _agency(db: Session, code: str, *, active: bool = True) -> Agency:
+    row = db.scalar(select(Agency).where(Agency.code == code))
+    if row is None:
+        raise UnknownAgency(
+            f"No agency with code {code!r}.", ja=f"機関コード {code!r} は登録されていません。"
+        )
+    if active and not row.active:
+        raise AgencyInactive(f"Agency {code} is not active.", ja=f"機関 {code} は現在利用できません。")
+    return row
+
+
+def _new_code() -> str:
+    return base64.b32encode(secrets.token_bytes(CODE_BYTES)).decode().rstrip("=")
+
+
+def _issue(db: Session, keys: LinkageKeys, agency: Agency, person_id: int, clock: Clock | None) -> str:
+    index = keys.index(person_id)
+    found = db.scalar(
+        select(AgencyCode.code).where(AgencyCode.agency_id == agency.id, AgencyCode.person_index == index)
+    )
+    if found is not None:
+        return found
+    code = _new_code()
+    db.add(
+        AgencyCode(
+            agency_id=agency.id,
+            code=code,
+            person_index=index,
+            person_sealed=keys.seal_person(person_id),
+            issued_at=_now(clock),
+        )
+    )
+    db.flush()
+    return code
+
+
+def code_for(
+    db: Session, keys: LinkageKeys, agency_code: str, person_id: int, *, clock: Clock | None = None
+) -> str:
+    """The agency's 符号 for a registry person (issued on first use, the same afterwards; different per agency).
+
+    Called at the registry edge, which has already turned a My Number into a person id."""
+    return _issue(db, keys, _agency(db, agency_code), person_id, clock)
+
+
+def _row_for(db: Session, agency: Agency, code: str) -> AgencyCode | None:
+    return db.scalar(select(AgencyCode).where(AgencyCode.agency_id == agency.id, AgencyCode.code == code))
+
+
+def person_for(db: Session, keys: LinkageKeys, agency_code: str, code: str) -> int | None:
+    """Hub side only: the registry person id behind an agency's code, or ``None`` if the hub never issued it."""
+    row = _row_for(db, _agency(db, agency_code, active=False), code)
+    return None if row is None else keys.open_person(row.person_sealed)
+
+
+def translate(
+    db: Session, keys: LinkageKeys, from_agency: str, code: str, to_agency: str, *, clock: Clock | None = None
+) -> str:
+    """The hub's translation of ``from_agency``'s code into ``to_agency``'s code for the same person (issuing it
+    if needed). Only codes cross the boundary; the person id stays inside the hub."""
+    source = _agency(db, from_agency)
+    target = _agency(db, to_agency)
+    row = _row_for(db, source, code)
+    if row is None:
+        raise UnknownCode(
+            f"Agency {from_agency} holds no such code.", ja=f"機関 {from_agency} にこの符号はありません。"
+        )
+    return _issue(db, keys, target, keys.open_person(row.person_sealed), clock)
+
+
+# --- agency signing keys ------------------------------------------------------------------------------------------
+
+
+def provision_agency_certificate(
+    db: Session,
+    trust: pki.TrustServices,
+    keys: LinkageKeys,
+    agency_code: str,
+    *,
+    clock: Clock | None = None,
+) -> AgencyKeyRecord:
+    """Prepare the agency's signing key (EC P-256, sealed in the hub; idempotent) and describe it for the PKI.
+
+    The PKI issues only the card profiles (signature, authentication) today; an agency certificate needs an
+    organisation profile there. Until then the record says ``awaiting-agency-profile`` and no serial is set.
+    ``trust`` is taken now so that callers need not change when the profile exists."""
+    del trust  # no agency profile in the PKI yet (see the linkage README)
+    agency = _agency(db, agency_code)
+    if agency.sealed_key is None or agency.public_key is None:
+        private = ec.generate_private_key(ec.SECP256R1())
+        pkcs8 = private.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        agency.sealed_key = keys.agency_key_box.seal(pkcs8)
+        agency.public_key = private.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        agency.key_created_at = _now(clock)
+        db.flush()
+    return _key_record(agency, agency.public_key, agency.key_created_at or _now(clock))
+
+
+def _key_record(agency: Agency, public_der: bytes, created_at: dt.datetime) -> AgencyKeyRecord:
+    public = serialization.load_der_public_key(public_der)
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return AgencyKeyRecord(
+        agency=agency.code,
+        agency_type=agency.type,
+        algorithm=KEY_ALGORITHM,
+        public_key_sha256=hashlib.sha256(public_der).hexdigest(),
+        public_key_pem=pem.decode(),
+        created_at=created_at,
+        certificate_serial=agency.certificate_serial,
+        status="certificate-issued" if agency.certificate_serial else "awaiting-agency-profile",
+    )
+
+
+# --- the legal basis, between agencies ---------------------------------------------------------------------------
+
+
+def require_legal_basis(
+    db: Session,
+    requester_agency: str,
+    business_code: str,
+    provider_agency: str,
+    items: tuple[str, ...],
+    table: LegalBasisTable | None = None,
+) -> Decision:
+    """Authorise a request between two registered, active agencies; raise :class:`NotPermittedByLegalBasis`
+    naming what the table lacks."""
+    requester = _agency(db, requester_agency)
+    provider = _agency(db, provider_agency)
+    decision = authorise(table or sources.legal_basis(), requester.type, business_code, provider.type, items)
+    if not decision.allowed:
+        raise NotPermittedByLegalBasis(
+            decision.reason,
+            ja=decision.reason_ja,
+            refusal=decision.refusal.value if decision.refusal else None,
+            missing=list(decision.missing),
+        )
+    return decision
