@@ -18,6 +18,7 @@ from tsunagu.identity.cards import cli as cards_cli
 from tsunagu.identity.oidc import cli as oidc_cli
 from tsunagu.identity.proxies import cli as proxies_cli
 from tsunagu.kernel.clock import Clock
+from tsunagu.linkage import cli as linkage_cli
 from tsunagu.linkage.log import cli as linkage_log_cli
 from tsunagu.pki import cli as pki_cli
 from tsunagu.registry import cli as registry_cli
@@ -80,6 +81,7 @@ def build() -> typer.Typer:
     app.add_typer(proxies_cli.build(), name="proxy")
     app.add_typer(pki_cli.build(), name="pki")
     app.add_typer(linkage_log_cli.build(), name="audit")
+    app.add_typer(linkage_cli.build(), name="linkage")
 
     @db_app.command("upgrade")
     def db_upgrade(
