@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tsunagu.kernel.clock import Clock
@@ -160,24 +161,34 @@ def _new_code() -> str:
     return base64.b32encode(secrets.token_bytes(CODE_BYTES)).decode().rstrip("=")
 
 
-def _issue(db: Session, keys: LinkageKeys, agency: Agency, person_id: int, clock: Clock | None) -> str:
-    index = keys.index(person_id)
-    found = db.scalar(
+def _issued(db: Session, agency: Agency, index: bytes) -> str | None:
+    return db.scalar(
         select(AgencyCode.code).where(AgencyCode.agency_id == agency.id, AgencyCode.person_index == index)
     )
+
+
+def _issue(db: Session, keys: LinkageKeys, agency: Agency, person_id: int, clock: Clock | None) -> str:
+    index = keys.index(person_id)
+    found = _issued(db, agency, index)
     if found is not None:
         return found
     code = _new_code()
-    db.add(
-        AgencyCode(
-            agency_id=agency.id,
-            code=code,
-            person_index=index,
-            person_sealed=keys.seal_person(person_id),
-            issued_at=_now(clock),
-        )
-    )
-    db.flush()
+    try:
+        with db.begin_nested():  # another transaction may issue the same person's first code at the same time
+            db.add(
+                AgencyCode(
+                    agency_id=agency.id,
+                    code=code,
+                    person_index=index,
+                    person_sealed=keys.seal_person(person_id),
+                    issued_at=_now(clock),
+                )
+            )
+    except IntegrityError:
+        found = _issued(db, agency, index)  # theirs won: use it (the code stays stable)
+        if found is None:
+            raise
+        return found
     return code
 
 

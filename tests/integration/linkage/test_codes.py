@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tsunagu.db.models_registry import metadata
 from tsunagu.kernel.clock import Clock
 from tsunagu.kernel.identifiers import my_number_from_serial
 from tsunagu.linkage import api as linkage
+from tsunagu.linkage import services
 from tsunagu.linkage.models import Agency, AgencyCode, LegalBasisVersion
 from tsunagu.pki import api as pki
 from tsunagu.registry import api as registry
@@ -205,3 +207,27 @@ def test_the_sqlite_file_holds_no_my_number(
             content = path.read_bytes()
             for number in NUMBERS:
                 assert number.encode() not in content, path.name
+
+
+def test_a_first_code_issued_concurrently_elsewhere_is_reused(
+    db: Session,
+    keys: linkage.LinkageKeys,
+    residents: list[int],
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with session_factory() as other:  # another transaction issues the code first and commits
+        theirs = linkage.code_for(other, keys, PENSION, residents[0])
+        other.commit()
+    real = services._issued
+    calls: list[int] = []
+
+    def stale_first(*args: Any) -> str | None:  # as if our look-up ran before their commit
+        calls.append(1)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(services, "_issued", stale_first)
+    assert linkage.code_for(db, keys, PENSION, residents[0]) == theirs
+    assert len(calls) == 2
+    db.commit()  # the failed insert was rolled back to its savepoint; the transaction is usable
+    assert db.scalar(select(func.count()).select_from(AgencyCode)) == 1
