@@ -21,7 +21,7 @@ from tsunagu.linkage.core.treehead import (
     tree_head_data,
 )
 from tsunagu.linkage.log import store
-from tsunagu.linkage.log.models import LogEntry, LogHead
+from tsunagu.linkage.log.models import LogHead
 from tsunagu.linkage.log.signer import LogSigner
 from tsunagu.linkage.log.verification import LogReport, verify_log
 
@@ -88,12 +88,12 @@ def inclusion_proof(db: Session, leaf_index: int, tree_size: int | None = None) 
             f"Entry {leaf_index} is not in the tree of size {head.tree_size}.",
             ja="そのエントリーはこのツリーに含まれていません。",
         )
-    row = db.get(LogEntry, leaf_index)
-    if row is None:  # pragma: no cover - the size came from this table
+    entry = store.entry(db, leaf_index)
+    if entry is None:  # pragma: no cover - the size came from this table
         msg = f"entry {leaf_index} vanished"
         raise LookupError(msg)
     path = store.answer(db, lambda source: merkle.inclusion_path(leaf_index, head.tree_size, source))
-    return InclusionProof(leaf_index, bytes(row.entry), path, head)
+    return InclusionProof(leaf_index, entry, path, head)
 
 
 def consistency_proof(db: Session, old: int, new: int) -> ConsistencyProof:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tsunagu.kernel.errors import NotFound
@@ -18,6 +18,7 @@ Key = tuple[int, int]
 PLACEHOLDER = bytes(merkle.HASH_SIZE)
 ENTRIES = LogEntry.metadata.tables[LogEntry.__tablename__]
 NODES = LogNode.metadata.tables[LogNode.__tablename__]
+HEADS = LogHead.metadata.tables[LogHead.__tablename__]
 
 
 def tree_size(db: Session) -> int:
@@ -26,24 +27,35 @@ def tree_size(db: Session) -> int:
     return 0 if last is None else int(last) + 1
 
 
+def _lookup_sql(leaves: int, nodes: int, mark: str) -> str:
+    """One statement for a proof's subtrees: leaf hashes by key, and stored nodes by their (level, index) key.
+
+    Written as plain SQL with the driver's placeholders: a proof's shape changes with the leaf and the size, so a
+    SQLAlchemy expression would be rebuilt and recompiled for each (that cost 10× the queries themselves). Both
+    engines walk the primary key for each ORed equality; a row-value ``IN`` scans the table on SQLite."""
+    parts = []
+    if leaves:
+        marks = ", ".join([mark] * leaves)
+        where = f"leaf_index IN ({marks})"
+        parts.append(f"SELECT 0, leaf_index, leaf_hash FROM linkage_log_entries WHERE {where}")  # noqa: S608
+    if nodes:
+        terms = " OR ".join([f"(level = {mark} AND node_index = {mark})"] * nodes)
+        parts.append(f"SELECT level, node_index, hash FROM linkage_log_nodes WHERE {terms}")  # noqa: S608 - placeholders only
+    return " UNION ALL ".join(parts)
+
+
 def fetch(db: Session, keys: Iterable[Key]) -> dict[Key, bytes]:
     """Hashes of the perfect subtrees ``(level, index)``: leaves from the entries, the rest from the nodes."""
     wanted = set(keys)
+    if not wanted:
+        return {}
     leaves = [index for level, index in wanted if level == 0]
     inner = [key for key in wanted if key[0] > 0]
-    found: dict[Key, bytes] = {}
-    if leaves:
-        rows = db.execute(
-            select(ENTRIES.c.leaf_index, ENTRIES.c.leaf_hash).where(ENTRIES.c.leaf_index.in_(leaves))
-        )
-        found.update({(0, int(i)): bytes(h) for i, h in rows})
-    if inner:
-        nodes = db.execute(
-            select(NODES.c.level, NODES.c.node_index, NODES.c.hash).where(
-                tuple_(NODES.c.level, NODES.c.node_index).in_(inner)
-            )
-        )
-        found.update({(int(level), int(i)): bytes(h) for level, i, h in nodes})
+    conn = db.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    params = (*leaves, *(x for key in inner for x in key))
+    rows = conn.exec_driver_sql(_lookup_sql(len(leaves), len(inner), mark), params)
+    found = {(int(level), int(i)): bytes(h) for level, i, h in rows}
     missing = wanted - found.keys()
     if missing:
         msg = f"the log is missing stored subtrees {sorted(missing)[:3]}… (run tsunagu audit verify)"
@@ -98,17 +110,22 @@ def head_to_row(head: TreeHead) -> LogHead:
 
 def head(db: Session, size: int | None = None) -> TreeHead:
     """The signed tree head of ``size`` leaves (the latest when ``size`` is None)."""
-    query = select(LogHead)
-    query = (
-        query.order_by(LogHead.tree_size.desc()).limit(1) if size is None else query.filter_by(tree_size=size)
-    )
-    row = db.scalars(query).first()
+    h = HEADS.c
+    query = select(h.tree_size, h.signed_at, h.root_hash, h.key_id, h.signature)
+    query = query.order_by(h.tree_size.desc()).limit(1) if size is None else query.where(h.tree_size == size)
+    row = db.execute(query).first()
     if row is None:
         what = "any tree head" if size is None else f"a tree head of size {size}"
         raise NotFound(
             f"The exchange log has not signed {what}.", ja="その署名付きツリーヘッドはありません。"
         )
-    return head_from_row(row)
+    tree_size, signed_at, root_hash, key_id, signature = row
+    return TreeHead(int(tree_size), to_millis(signed_at), bytes(root_hash), bytes(key_id), bytes(signature))
+
+
+def entry(db: Session, leaf_index: int) -> bytes | None:
+    found = db.execute(select(ENTRIES.c.entry).where(ENTRIES.c.leaf_index == leaf_index)).scalar()
+    return None if found is None else bytes(found)
 
 
 def heads(db: Session) -> list[TreeHead]:
