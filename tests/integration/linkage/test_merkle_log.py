@@ -46,21 +46,23 @@ def fill(
 
 
 def tamper(engine: Engine, *statements: str, table: str = "linkage_log_entries") -> None:
-    """What a malicious DBA can do: switch the append-only trigger off, change rows, switch it back on (in one
-    transaction, so nobody sees the trigger missing)."""
+    """What a malicious DBA can do: switch the append-only triggers off, change rows, switch them back on (in one
+    transaction, so nobody sees the triggers missing)."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
             for statement in statements:
                 conn.execute(text(statement))
             conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
-        else:
-            conn.execute(text(f"DROP TRIGGER {table}_no_update"))
-            for statement in statements:
-                conn.execute(text(statement))
+            return
+        for action in ("update", "delete"):
+            conn.execute(text(f"DROP TRIGGER {table}_no_{action}"))
+        for statement in statements:
+            conn.execute(text(statement))
+        for action in ("UPDATE", "DELETE"):
             conn.execute(
                 text(
-                    f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
                     f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
                 )
             )
@@ -207,3 +209,15 @@ def test_a_change_rehashed_up_to_the_root_is_bounded_by_the_signed_heads(
         report = services.verify_log(db)
     assert [p.kind for p in report.problems] == ["head-root"]
     assert report.first_bad_index == 10  # the head of 10 still verifies; the head of 40 does not
+
+
+def test_a_deleted_entry_is_found(
+    engine: Engine, session_factory: sessionmaker[Session], clock: Clock, signer: LogSigner
+) -> None:
+    fill(session_factory, clock, signer, [12])
+    tamper(engine, "DELETE FROM linkage_log_entries WHERE leaf_index IN (5, 11)")
+    with unit_of_work(session_factory) as db:
+        report = services.verify_log(db)
+    assert report.first_bad_index == 5
+    assert report.tree_size == 11  # the last entry went too: the signed head of 12 covers more than is left
+    assert {p.kind for p in report.problems} == {"entry", "node", "nodes-count", "head-size"}

@@ -86,16 +86,16 @@ def _level(db: Session, level: int, lo: int, hi: int) -> dict[int, bytes]:
 
 
 def _check_entries(db: Session, report: LogReport) -> None:
-    seen = 0
+    expected = 0  # the next index: a gap is a deleted entry
     for lo in range(0, report.tree_size, CHUNK):
         for index, entry, stored in _entries(db, lo, lo + CHUNK):
-            seen += 1
+            if index != expected:
+                report.problems.append(
+                    Problem("entry", f"entries {expected}..{index - 1} are missing", expected)
+                )
+            expected = index + 1
             if merkle.leaf_hash(entry) != stored:
                 report.problems.append(Problem("entry", f"entry {index} does not match its leaf hash", index))
-    if seen != report.tree_size:
-        report.problems.append(
-            Problem("entry", f"{report.tree_size - seen} entries are missing below {report.tree_size}", 0)
-        )
 
 
 def _check_nodes(db: Session, report: LogReport) -> None:
@@ -104,10 +104,10 @@ def _check_nodes(db: Session, report: LogReport) -> None:
     counts = {int(level): int(c) for level, c in db.execute(select(n.level, func.count()).group_by(n.level))}
     for level in sorted(set(counts) | set(range(1, max(size.bit_length(), 1)))):
         expected = size >> level
-        if counts.get(level, 0) != expected:
-            report.problems.append(
-                Problem("nodes-count", f"level {level} holds {counts.get(level, 0)} nodes, not {expected}", 0)
-            )
+        held = counts.get(level, 0)
+        if held != expected:  # a missing node is also named below; extra ones start where the tree ends
+            message = f"level {level} holds {held} nodes, not {expected}"
+            report.problems.append(Problem("nodes-count", message, min(held, expected) << level))
         for lo in range(0, expected, CHUNK):
             hi = min(lo + CHUNK, expected)
             parents = _level(db, level, lo, hi)
@@ -116,7 +116,10 @@ def _check_nodes(db: Session, report: LogReport) -> None:
                 left, right = children.get(2 * index), children.get(2 * index + 1)
                 stored = parents.get(index)
                 report.nodes_checked += 1
-                if left is None or right is None or stored != merkle.node_hash(left, right):
+                if left is None or right is None:  # a deleted entry (or node): name the first one missing
+                    first = (2 * index + (left is not None)) << (level - 1)
+                    report.problems.append(Problem("node", f"the subtree at entry {first} is missing", first))
+                elif stored != merkle.node_hash(left, right):
                     first = index << level
                     report.problems.append(
                         Problem(
