@@ -9,6 +9,10 @@ The big logs are built fast, not through ``append``: the same frontier algorithm
 hashes and completed subtrees, written with plain ``sqlite3`` executemany; the build time is printed too.
 
     python bench/merkle_log.py [--appends 100000] [--sizes 1000000,10000000] [--proofs 1000] [--markdown]
+                               [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+With ``--postgres`` (a server URL; a scratch database is created there and dropped), appends and proofs are also
+measured on PostgreSQL, the proofs over the log the appends built.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import create_engine, make_url, text
 
 from tsunagu.db.engine import make_engine, make_session_factory, unit_of_work
 from tsunagu.db.migrate import upgrade
@@ -46,8 +51,8 @@ def entry(i: int) -> bytes:
     ).encode()
 
 
-def settings_in(path: Path) -> Settings:
-    return Settings(data_dir=path, secret_key=SECRET, environment="test")  # type: ignore[arg-type]
+def settings_in(path: Path, database_url: str | None = None) -> Settings:
+    return Settings(data_dir=path, database_url=database_url, secret_key=SECRET, environment="test")  # type: ignore[arg-type]
 
 
 def sha256_rate(seconds: float = 1.0) -> float:
@@ -72,9 +77,8 @@ def ecdsa_rate(seconds: float = 1.0) -> float:
     return n / (time.perf_counter() - start)
 
 
-def appends(total: int, batch: int, root: Path) -> float:
+def appends(total: int, batch: int, settings: Settings) -> float:
     """Entries per second through ``services.append``, one transaction per batch, a signed head at the end."""
-    settings = settings_in(root / "appends")
     upgrade(settings)
     engine = make_engine(settings)
     factory = make_session_factory(engine)
@@ -118,6 +122,12 @@ def proofs(size: int, count: int, root: Path) -> tuple[float, float, float]:
     settings = settings_in(root / f"log-{size}")
     upgrade(settings)
     built = build(size, settings.data_dir)
+    p50, p99 = timed_proofs(settings, size, count)
+    return p50, p99, built
+
+
+def timed_proofs(settings: Settings, size: int, count: int) -> tuple[float, float]:
+    """p50 and p99 (ms) of ``count`` random inclusion proofs in the log of ``settings`` (``size`` entries)."""
     engine = make_engine(settings)
     factory = make_session_factory(engine)
     with unit_of_work(factory) as db:
@@ -137,7 +147,29 @@ def proofs(size: int, count: int, root: Path) -> tuple[float, float, float]:
             )
     engine.dispose()
     times.sort()
-    return statistics.median(times), times[int(len(times) * 0.99) - 1], built
+    return statistics.median(times), times[int(len(times) * 0.99) - 1]
+
+
+def postgres(server: str, total: int, batch: int, count: int, root: Path) -> list[tuple[str, str]]:
+    """Appends and proofs on a scratch PostgreSQL database (created, then dropped)."""
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    name = "tsunagu_bench_merkle"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        settings = settings_in(root / "postgres", url)
+        rate = appends(total, batch, settings)
+        p50, p99 = timed_proofs(settings, total, count)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return [
+        (f"PostgreSQL: appends, batches of {batch:,} ({total:,} entries)", f"{rate:,.0f} /s"),
+        (f"PostgreSQL: inclusion proof in {total:,} entries, p50 / p99", f"{p50:.2f} / {p99:.2f} ms"),
+    ]
 
 
 def main() -> None:
@@ -149,13 +181,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--proofs", type=int, default=1_000)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: also measure there (scratch database)")
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
     rows.append(("baseline: raw SHA-256 of a 100-byte entry", f"{sha256_rate():,.0f} /s"))
     rows.append(("baseline: raw ECDSA P-256 sign + verify", f"{ecdsa_rate():,.0f} /s"))
     with tempfile.TemporaryDirectory(prefix="bench-merkle-") as tmp:
         root = Path(tmp)
-        rate = appends(args.appends, args.batch, root)
+        rate = appends(args.appends, args.batch, settings_in(root / "appends"))
         verdict = "PASS" if rate >= TARGET_APPENDS else "FAIL"
         rows.append(
             (
@@ -174,6 +207,8 @@ def main() -> None:
                 )
             )
             print(rows[-2], rows[-1], flush=True)
+        if args.postgres:
+            rows += postgres(args.postgres, args.appends, args.batch, args.proofs, root)
     if args.markdown:
         print("| measure | value |\n|---|---|")
         for name, value in rows:
