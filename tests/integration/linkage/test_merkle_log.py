@@ -7,6 +7,7 @@ verifier, consistency across signed heads, append-only triggers, and tampering f
 from __future__ import annotations
 
 import random
+import threading
 
 import pytest
 from sqlalchemy import Engine, exc, text
@@ -221,3 +222,30 @@ def test_a_deleted_entry_is_found(
     assert report.first_bad_index == 5
     assert report.tree_size == 11  # the last entry went too: the signed head of 12 covers more than is left
     assert {p.kind for p in report.problems} == {"entry", "node", "nodes-count", "head-size"}
+
+
+def test_concurrent_appenders_extend_one_tree(
+    session_factory: sessionmaker[Session], clock: Clock, signer: LogSigner
+) -> None:
+    """Two hub workers appending at once: every batch lands whole, in some order, and the tree stays sound."""
+    failures: list[BaseException] = []
+
+    def worker(tag: str) -> None:
+        try:
+            for batch in range(8):
+                with unit_of_work(session_factory) as db:
+                    services.append(db, [f"{tag}-{batch}-{i}".encode() for i in range(25)], clock)
+        except BaseException as exc:  # reported below, in the test's thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(tag,)) for tag in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with unit_of_work(session_factory) as db:
+        services.sign_tree_head(db, clock, signer)
+        report = services.verify_log(db)
+    assert report.ok, report.problems
+    assert report.tree_size == 400

@@ -38,9 +38,16 @@ APPEND_LOCK = 0x7473_756E_6C6F_67  # PostgreSQL advisory lock: one appender at a
 
 
 def _lock(db: Session) -> None:
-    """Serialise appenders (SQLite's writer gate already does; PostgreSQL takes a transaction-scoped lock)."""
+    """Serialise appenders before they read the tree's size and right edge.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the sqlite3 module begins a transaction (and the
+    writer gate is taken) only at the first write, and reads before it see the database as it is at each
+    statement; a write that touches no row starts the write transaction first, so the reads that follow are
+    the state this batch extends."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+    else:
+        db.execute(text("DELETE FROM linkage_log_heads WHERE 1 = 0"))
 
 
 def append(db: Session, entries: list[bytes], clock: Clock | None = None) -> list[int]:
