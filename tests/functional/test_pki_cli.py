@@ -44,11 +44,12 @@ def as_json(out: str) -> dict[str, Any]:
     return data
 
 
-def test_init_is_idempotent_and_show_lists_the_three_cas(run: Invoke) -> None:
-    assert as_json(run("pki", "init", "--json")[1])["authorities"] == ["root", "signature", "authentication"]
+def test_init_is_idempotent_and_show_lists_the_four_cas(run: Invoke) -> None:
+    names = ["root", "signature", "authentication", "agency"]
+    assert as_json(run("pki", "init", "--json")[1])["authorities"] == names
     run("pki", "init")
     shown = as_json(run("pki", "show", "--json")[1])["authorities"]
-    assert [a["name"] for a in shown] == ["root", "signature", "authentication"]
+    assert [a["name"] for a in shown] == names
     assert all(len(a["sha256_fingerprint"].split(":")) == 32 for a in shown)
     assert shown[1]["issuer"] == shown[0]["subject"]
     text = run("pki", "show")[1]
@@ -62,7 +63,12 @@ def test_crl_and_export_ca_write_files_openssl_reads(run: Invoke, tmp_path: Path
     assert report == {"ok": True, "file": str(crl_file), "crl_number": 1, "revoked": 0}
     out_dir = tmp_path / "ca"
     files = as_json(run("pki", "export-ca", "--out", str(out_dir), "--json")[1])["files"]
-    assert sorted(Path(f).name for f in files) == ["authentication.pem", "root.pem", "signature.pem"]
+    assert sorted(Path(f).name for f in files) == [
+        "agency.pem",
+        "authentication.pem",
+        "root.pem",
+        "signature.pem",
+    ]
     ca = x509.load_pem_x509_certificate((out_dir / "authentication.pem").read_bytes())
     crl = x509.load_der_x509_crl(crl_file.read_bytes())
     assert crl.is_signature_valid(ca.public_key())  # type: ignore[arg-type]

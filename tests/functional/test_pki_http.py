@@ -56,7 +56,7 @@ def audit_actions(web_db: Db) -> list[str]:
         return [e.action for e in audit.entries(db, AUDITOR, limit=200)]
 
 
-@pytest.mark.parametrize("kind", ["signature", "authentication"])
+@pytest.mark.parametrize("kind", ["signature", "authentication", "agency"])
 def test_crls_are_public_der_with_the_pkix_media_type(client: TestClient, kind: str) -> None:
     response = client.get(f"/pki/crl/{kind}.crl")
     assert response.status_code == 200
@@ -70,13 +70,14 @@ def test_crls_are_public_der_with_the_pkix_media_type(client: TestClient, kind: 
 
 def test_ca_certificates_are_public_der(client: TestClient) -> None:
     certs = {}
-    for name in ("root", "signature", "authentication"):
+    for name in ("root", "signature", "authentication", "agency"):
         response = client.get(f"/pki/ca/{name}.cer")
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/pkix-cert"
         certs[name] = x509.load_der_x509_certificate(response.content)
     certs["signature"].verify_directly_issued_by(certs["root"])
     certs["authentication"].verify_directly_issued_by(certs["root"])
+    certs["agency"].verify_directly_issued_by(certs["root"])
 
 
 @pytest.mark.parametrize("path", ["/pki/crl/root.crl", "/pki/ca/other.cer", "/pki/crl/signature.pem"])

@@ -3,13 +3,14 @@
 Build one :class:`TrustServices` per application with :func:`trust_services` (the app stores it as
 ``ctx.extras["trust"]``); its methods work in the caller's transaction and never commit."""
 
-from tsunagu.pki.core.profiles import end_of_day_jst, five_birthdays_after, validity_end
+from tsunagu.pki.core.profiles import agency_validity_end, end_of_day_jst, five_birthdays_after, validity_end
 from tsunagu.pki.core.serials import parse_serial
 from tsunagu.pki.core.types import (
     AuthoritySummary,
     CertificateKind,
     CertificateStatus,
     IssuedCertificate,
+    OrganisationSubject,
     RevocationReason,
     SignatureVerdict,
     SubjectFacts,
@@ -36,6 +37,7 @@ __all__ = [
     "CertificateStatus",
     "IssuedCertificate",
     "MalformedCertificate",
+    "OrganisationSubject",
     "RevocationReason",
     "SignatureVerdict",
     "SubjectFacts",
@@ -43,6 +45,7 @@ __all__ = [
     "UnknownIssuer",
     "VerifiedCertificate",
     "WrongCertificateKind",
+    "agency_validity_end",
     "end_of_day_jst",
     "five_birthdays_after",
     "parse_serial",

@@ -22,7 +22,7 @@ from tsunagu.pki.models import CertificateAuthority
 from tsunagu.settings import Settings
 
 ROOT = "root"
-AUTHORITY_NAMES = (ROOT, CertificateKind.SIGNATURE.value, CertificateKind.AUTHENTICATION.value)
+AUTHORITY_NAMES = (ROOT, *(kind.value for kind in CertificateKind))  # root, signature, authentication, agency
 KEY_PURPOSE = "pki.ca-key"  # derive_key purpose of the key that seals CA private keys
 
 
@@ -38,7 +38,10 @@ class Anchor:
 
 
 class Authorities:
-    """The three CAs (``root``, ``signature``, ``authentication``) of one platform."""
+    """The CAs (``root``, ``signature``, ``authentication``, ``agency``) of one platform.
+
+    A database made before a CA was added to the hierarchy (e.g. one with only the first three) keeps verifying
+    what its CAs issued (:meth:`ready`), and gets the missing CA on the next :meth:`ensure`."""
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self._settings = settings
@@ -54,7 +57,7 @@ class Authorities:
         return SealedBox(self._sealing_key, f"pki.ca:{name}".encode())
 
     def ensure(self, db: Session, actor: str) -> None:
-        """Create whatever CA is missing (the first time: all three; each creation audited)."""
+        """Create whatever CA is missing (the first time: all of them; each creation audited)."""
         if self._load(db):
             return
         rows = {a.name: a for a in db.scalars(select(CertificateAuthority))}
@@ -100,18 +103,19 @@ class Authorities:
         audit.record(db, actor, audit.AuditAction.CA_CREATED, f"ca:{name}", kind=kind)
 
     def _load(self, db: Session) -> bool:
-        """Fill the cache from the table; ``False`` while the hierarchy is incomplete."""
+        """Fill the cache from the table; ``False`` while the hierarchy is incomplete (then the issuing CAs that
+        do exist are still known to :meth:`issuing_ca_for`, but nothing is cached: the next call reads again)."""
         if self._anchors is not None:
             return True
         rows = db.execute(
             select(CertificateAuthority.id, CertificateAuthority.name, CertificateAuthority.certificate)
         ).all()
         anchors = {name: _anchor(ca_id, name, der) for ca_id, name, der in rows}
-        if set(anchors) != set(AUTHORITY_NAMES):
-            return False
         self._by_issuer = {
             a.certificate.subject.public_bytes(): a for a in anchors.values() if a.name != ROOT
         }
+        if set(anchors) != set(AUTHORITY_NAMES):
+            return False
         self._anchors = anchors
         return True
 
@@ -119,7 +123,7 @@ class Authorities:
         """The CA called ``name`` (the hierarchy is created on first use)."""
         if name not in AUTHORITY_NAMES:
             raise NotFound(
-                f"There is no CA named {name!r} (root, signature, authentication).",
+                f"There is no CA named {name!r} ({', '.join(AUTHORITY_NAMES)}).",
                 ja="その認証局はありません。",
             )
         self.ensure(db, actor)
@@ -127,8 +131,10 @@ class Authorities:
         return self._anchors[name]
 
     def ready(self, db: Session) -> bool:
-        """Whether the hierarchy exists (loading it into the cache on first success); creates nothing."""
-        return self._load(db)
+        """Whether some issuing CA exists, so that a certificate can be checked against it (loading the
+        hierarchy into the cache once it is complete); creates nothing. A database whose hierarchy predates a
+        newer CA is ready for the CAs it has."""
+        return self._load(db) or bool(self._by_issuer)
 
     def issuing_ca_for(self, cert: x509.Certificate) -> Anchor | None:
         """Our issuing CA whose name is the certificate's issuer (call :meth:`ready` first)."""
@@ -150,7 +156,7 @@ class Authorities:
         return self.open_key(row)
 
     def summaries(self, db: Session, actor: str) -> list[AuthoritySummary]:
-        """The three CAs, root first."""
+        """The CAs, root first."""
         out = []
         for name in AUTHORITY_NAMES:
             cert = self.anchor(db, name, actor).certificate

@@ -34,7 +34,7 @@ def build() -> typer.Typer:
 
     @app.command("init")
     def init(data_dir: DataDir = None, as_json: AsJson = False) -> None:
-        """Create the root CA and the signature and user-authentication CAs (once; idempotent)."""
+        """Create the root CA and the signature, user-authentication and agency CAs (once; idempotent)."""
         trust, factory = _open(data_dir)
         with domain_errors(as_json), unit_of_work(factory) as db:
             trust.ensure_hierarchy(db, actor=operator().username)
@@ -73,7 +73,7 @@ def build() -> typer.Typer:
         data_dir: DataDir = None,
         as_json: AsJson = False,
     ) -> None:
-        """Write the current CRL (DER) of the signature or authentication CA."""
+        """Write the current CRL (DER) of the signature, authentication or agency CA."""
         trust, factory = _open(data_dir)
         with domain_errors(as_json), unit_of_work(factory) as db:
             der = trust.crl(db, kind)
@@ -89,7 +89,10 @@ def build() -> typer.Typer:
     @app.command("export-ca")
     def export_ca(
         out: Annotated[
-            Path, typer.Option("--out", help="Directory for root.pem, signature.pem, authentication.pem")
+            Path,
+            typer.Option(
+                "--out", help="Directory for root.pem, signature.pem, authentication.pem, agency.pem"
+            ),
         ],
         data_dir: DataDir = None,
         as_json: AsJson = False,

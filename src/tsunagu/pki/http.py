@@ -41,7 +41,7 @@ class StatusAnswer(BaseModel):
     serial: str = Field(description="Decimal")
     serial_hex: str = Field(description="Lowercase hexadecimal, as printed by openssl without colons")
     state: Literal["good", "revoked", "unknown"]
-    kind: Literal["signature", "authentication"] | None
+    kind: Literal["signature", "authentication", "agency"] | None
     revoked_at: dt.datetime | None
     reason: str | None = Field(description="key_compromise, affiliation_changed, superseded, … when revoked")
     not_after: dt.datetime | None
@@ -74,8 +74,8 @@ def router(trust_of: Callable[[Request], TrustServices]) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {CRL_MEDIA_TYPE: {}}, "description": "DER CRL"}},
     )
-    def get_crl(request: Request, kind: Literal["signature", "authentication"]) -> Response:
-        """The current CRL (DER) of the signature or user-authentication CA (its CRL Distribution Point)."""
+    def get_crl(request: Request, kind: Literal["signature", "authentication", "agency"]) -> Response:
+        """The current CRL (DER) of the signature, user-authentication or agency CA (its CRL Distribution Point)."""
         with ctx_of(request).uow() as db:
             der = trust_of(request).crl(db, CertificateKind(kind))
         return Response(der, media_type=CRL_MEDIA_TYPE, headers={"Cache-Control": CRL_CACHE})
@@ -86,8 +86,8 @@ def router(trust_of: Callable[[Request], TrustServices]) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {CERT_MEDIA_TYPE: {}}, "description": "DER certificate"}},
     )
-    def get_ca(request: Request, name: Literal["root", "signature", "authentication"]) -> Response:
-        """A CA certificate (DER): the root, or the signature or user-authentication issuing CA."""
+    def get_ca(request: Request, name: Literal["root", "signature", "authentication", "agency"]) -> Response:
+        """A CA certificate (DER): the root, or the signature, user-authentication or agency issuing CA."""
         with ctx_of(request).uow() as db:
             der = trust_of(request).ca_certificate(db, name)
         return Response(der, media_type=CERT_MEDIA_TYPE, headers={"Cache-Control": CA_CACHE})

@@ -16,7 +16,8 @@ from tsunagu.db.types import UTCDateTime
 
 
 class CertificateAuthority(Base):
-    """One CA: ``root``, ``signature`` (署名用認証局) or ``authentication`` (利用者証明用認証局)."""
+    """One CA: ``root``, ``signature`` (署名用認証局), ``authentication`` (利用者証明用認証局) or ``agency``
+    (the Organisation CA of agencies' signing certificates)."""
 
     __tablename__ = "pki_authorities"
 
@@ -38,7 +39,7 @@ class Certificate(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     serial: Mapped[str] = mapped_column(String(40), unique=True)  # lowercase hex
     authority_id: Mapped[int] = mapped_column(ForeignKey("pki_authorities.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # signature | authentication
+    kind: Mapped[str] = mapped_column(String(16))  # signature | authentication | agency
     holder: Mapped[str] = mapped_column(String(64), index=True)
     not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     not_after: Mapped[dt.datetime] = mapped_column(UTCDateTime)

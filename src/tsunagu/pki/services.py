@@ -32,6 +32,7 @@ from tsunagu.pki.core.types import (
     CertificateKind,
     CertificateStatus,
     IssuedCertificate,
+    OrganisationSubject,
     RevocationReason,
     SignatureVerdict,
     SubjectFacts,
@@ -56,7 +57,7 @@ CHECKED_CACHE = 8192  # certificates whose chain check is remembered (a few MB);
 
 @dataclass(frozen=True)
 class _Checked:
-    """A certificate that parsed and was signed by our issuing CA ``issuer`` (``signature``/``authentication``)."""
+    """A certificate that parsed and was signed by our issuing CA ``issuer`` (a :class:`CertificateKind` value)."""
 
     serial: int
     issuer: str
@@ -64,6 +65,7 @@ class _Checked:
     not_after: dt.datetime
     public_key: ec.EllipticCurvePublicKey
     facts: SubjectFacts | None
+    organisation: OrganisationSubject | None = None
 
 
 def trust_services(settings: Settings, clock: Clock) -> TrustServices:
@@ -90,15 +92,17 @@ class TrustServices:
     # --- the hierarchy -----------------------------------------------------------------------------------------
 
     def ensure_hierarchy(self, db: Session, *, actor: str = SYSTEM) -> None:
-        """Create the root and the two issuing CAs once (idempotent; each creation is audited)."""
+        """Create the root and the issuing CAs (signature, authentication, agency) once; idempotent, and a
+        database made before a CA was added gets just the missing one (each creation is audited)."""
         self.hierarchy.ensure(db, actor)
 
     def ca_certificate(self, db: Session, name: str) -> bytes:
-        """DER of ``root``, ``signature`` or ``authentication`` (the hierarchy is created on first use)."""
+        """DER of ``root``, ``signature``, ``authentication`` or ``agency`` (the hierarchy is created on first
+        use)."""
         return self.hierarchy.anchor(db, name, SYSTEM).der
 
     def authorities(self, db: Session) -> list[AuthoritySummary]:
-        """The three CAs, root first: subjects, validity, fingerprints."""
+        """The CAs, root first: subjects, validity, fingerprints."""
         return self.hierarchy.summaries(db, SYSTEM)
 
     # --- issuing and revoking ----------------------------------------------------------------------------------
@@ -115,12 +119,13 @@ class TrustServices:
         holder: str,
         facts: SubjectFacts | None = None,
         *,
+        organisation: OrganisationSubject | None = None,
         actor: str = SYSTEM,
     ) -> IssuedCertificate:
         """Issue a certificate of ``kind`` for ``public_key`` to ``holder`` (facts required for SIGNATURE,
-        refused for AUTHENTICATION). Audited."""
+        refused for the other kinds; ``organisation`` required for AGENCY, refused for the card kinds). Audited."""
         kind = CertificateKind(kind)
-        _check_request(kind, public_key, holder, facts)
+        _check_request(kind, public_key, holder, facts, organisation)
         anchor = self.hierarchy.anchor(db, kind.value, actor)
         now = self._clock.now()
         if not_after.tzinfo is None or not_after <= now:
@@ -133,7 +138,14 @@ class TrustServices:
                 ja="有効期限が認証局の有効期間を超えています。",
             )
         request = profiles.EndEntityRequest(
-            kind, public_key, x509.random_serial_number(), now, not_after, self.crl_url(kind), facts
+            kind,
+            public_key,
+            x509.random_serial_number(),
+            now,
+            not_after,
+            self.crl_url(kind),
+            facts,
+            organisation,
         )
         cert = profiles.build_end_entity(request, anchor.certificate, self.hierarchy.signing_key(db, anchor))
         der = cert.public_bytes(serialization.Encoding.DER)
@@ -296,6 +308,7 @@ class TrustServices:
             checked.not_after,
             checked.public_key,
             checked.facts,
+            checked.organisation,
         )
         return verified, revoked_at, reason
 
@@ -315,6 +328,9 @@ class TrustServices:
             raise MalformedCertificate
         try:
             facts = read_facts(cert) if anchor.name == CertificateKind.SIGNATURE.value else None
+            organisation = (
+                profiles.read_organisation(cert) if anchor.name == CertificateKind.AGENCY.value else None
+            )
         except ValueError as exc:
             raise MalformedCertificate from exc
         return _Checked(
@@ -324,6 +340,7 @@ class TrustServices:
             cert.not_valid_after_utc,
             public_key,
             facts,
+            organisation,
         )
 
     def verify_signature(
@@ -402,7 +419,11 @@ def _parse(der: bytes) -> x509.Certificate:
 
 
 def _check_request(
-    kind: CertificateKind, public_key: object, holder: str, facts: SubjectFacts | None
+    kind: CertificateKind,
+    public_key: object,
+    holder: str,
+    facts: SubjectFacts | None,
+    organisation: OrganisationSubject | None,
 ) -> None:
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
         public_key.curve, ec.SECP256R1
@@ -419,6 +440,11 @@ def _check_request(
             "A user-authentication certificate carries no personal attributes; give no facts.",
             ja="利用者証明用電子証明書には個人の属性を記録しません。",
         )
+    if kind is CertificateKind.AGENCY and facts is not None:
+        raise InvalidInput(
+            "An agency certificate carries no personal attributes; give no facts.",
+            ja="組織の電子証明書には個人の属性を記録しません。",
+        )
     if kind is CertificateKind.SIGNATURE and facts is None:
         raise InvalidInput(
             "A signature certificate needs the basic 4 facts (name, address, birth date, sex).",
@@ -429,4 +455,10 @@ def _check_request(
     except ValueError as exc:
         raise InvalidInput(
             f"The facts cannot be certified: {exc}.", ja="基本4情報の形式が正しくありません。"
+        ) from exc
+    try:
+        profiles.check_organisation(kind, organisation)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"The organisation cannot be certified: {exc}.", ja="組織の名称またはコードが正しくありません。"
         ) from exc

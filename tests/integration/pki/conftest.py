@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tsunagu.db.engine import unit_of_work
 from tsunagu.kernel.clock import JST, Clock
-from tsunagu.pki.api import CertificateKind, IssuedCertificate, SubjectFacts, TrustServices, trust_services
+from tsunagu.pki.api import (
+    CertificateKind,
+    IssuedCertificate,
+    OrganisationSubject,
+    SubjectFacts,
+    TrustServices,
+    trust_services,
+)
 from tsunagu.settings import Settings
 
 START = dt.datetime(2026, 11, 26, 10, 0, tzinfo=JST)
@@ -21,6 +28,7 @@ FACTS = SubjectFacts(
     "山田　花子", "ヤマダ　ハナコ", "神奈川県藤沢市朝日町1番地の1", dt.date(1985, 2, 3), "female"
 )
 UNTIL = dt.datetime(2031, 2, 3, 23, 59, 59, tzinfo=JST)
+ORG = OrganisationSubject("LG-142051", "藤沢市")
 
 
 @dataclass
@@ -65,13 +73,17 @@ def uow(session_factory: sessionmaker[Session]) -> Callable[[], AbstractContextM
 
 @pytest.fixture
 def issue(trust: TrustServices, uow: Callable[[], AbstractContextManager[Session]]) -> Callable[..., Issued]:
-    """Issue a certificate of a kind (facts for signature certificates) to ``holder`` in its own transaction."""
+    """Issue a certificate of a kind (facts for signature certificates, :data:`ORG` for agency certificates) to
+    ``holder`` in its own transaction."""
 
     def make(kind: CertificateKind, holder: str = "card:1", not_after: dt.datetime = UNTIL) -> Issued:
         key = ec.generate_private_key(ec.SECP256R1())
         facts = FACTS if kind is CertificateKind.SIGNATURE else None
+        org = ORG if kind is CertificateKind.AGENCY else None
         with uow() as db:
-            cert = trust.issue(db, kind, key.public_key(), not_after, holder, facts, actor="test-clerk")
+            cert = trust.issue(
+                db, kind, key.public_key(), not_after, holder, facts, organisation=org, actor="test-clerk"
+            )
         return Issued(cert, key)
 
     return make

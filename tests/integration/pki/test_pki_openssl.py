@@ -48,17 +48,23 @@ def pem(der: bytes) -> bytes:
 def published(
     trust: TrustServices, uow: Uow, issue: Callable[..., Issued], tmp_path: Path
 ) -> dict[str, Path | int]:
-    """Both kinds of certificate, one revoked, and everything a verifier downloads, as files."""
+    """Every kind of certificate, one card and one agency certificate revoked, and everything a verifier
+    downloads, as files."""
     sig, auth, lost = (
         issue(CertificateKind.SIGNATURE),
         issue(CertificateKind.AUTHENTICATION),
         issue(CertificateKind.AUTHENTICATION),
     )
+    agency, agency_lost = (
+        issue(CertificateKind.AGENCY, "agency:LG-142051"),
+        issue(CertificateKind.AGENCY, "agency:JPS"),
+    )
     with uow() as db:
         trust.revoke(db, lost.certificate.serial, RevocationReason.KEY_COMPROMISE)
+        trust.revoke(db, agency_lost.certificate.serial, RevocationReason.KEY_COMPROMISE)
     files: dict[str, Path | int] = {"lost_serial": lost.certificate.serial}
     with uow() as db:
-        for name in ("root", "signature", "authentication"):
+        for name in ("root", "signature", "authentication", "agency"):
             path = tmp_path / f"{name}.pem"
             path.write_bytes(pem(trust.ca_certificate(db, name)))
             files[name] = path
@@ -66,7 +72,14 @@ def published(
             path = tmp_path / f"{kind.value}.crl"
             path.write_bytes(trust.crl(db, kind))
             files[f"{kind.value}_crl"] = path
-    for name, issued in (("sig_leaf", sig), ("auth_leaf", auth), ("lost_leaf", lost)):
+    leaves = (
+        ("sig_leaf", sig),
+        ("auth_leaf", auth),
+        ("lost_leaf", lost),
+        ("agency_leaf", agency),
+        ("agency_lost_leaf", agency_lost),
+    )
+    for name, issued in leaves:
         path = tmp_path / f"{name}.pem"
         path.write_bytes(pem(issued.certificate.der))
         files[name] = path
@@ -74,7 +87,7 @@ def published(
 
 
 def test_openssl_parses_every_certificate(published: dict[str, Path | int]) -> None:
-    for name in ("root", "signature", "authentication", "sig_leaf", "auth_leaf"):
+    for name in ("root", "signature", "authentication", "agency", "sig_leaf", "auth_leaf", "agency_leaf"):
         out = openssl("x509", "-in", published[name], "-noout", "-text")
         assert "ecdsa-with-SHA256" in out
         assert "NIST CURVE: P-256" in out
@@ -85,20 +98,44 @@ def test_openssl_parses_every_certificate(published: dict[str, Path | int]) -> N
     auth = openssl("x509", "-in", published["auth_leaf"], "-noout", "-text")
     assert "Subject Alternative Name" not in auth
     assert "1.2.392.200149.8.5.1.3.30" in auth
+    agency = openssl(
+        "x509", "-in", published["agency_leaf"], "-noout", "-text", "-nameopt", "utf8,sep_comma_plus"
+    )
+    assert "Subject: C=JP,O=藤沢市,CN=LG-142051" in agency
+    assert "Digital Signature\n" in agency  # and nothing else: no nonRepudiation
+    assert "Extended Key Usage" not in agency
+    assert "Subject Alternative Name" not in agency
+    assert "2.25.324165018017800249392809266660069670928" in agency
+    assert "URI:http://localhost:8000/pki/crl/agency.crl" in agency
+    assert "tsunagu Organisation CA" in agency
     root = openssl("x509", "-in", published["root"], "-noout", "-text")
     assert "CA:TRUE, pathlen:1" in root
     assert "Certificate Sign, CRL Sign" in root
 
 
-@pytest.mark.parametrize(("leaf", "issuing"), [("sig_leaf", "signature"), ("auth_leaf", "authentication")])
+@pytest.mark.parametrize(
+    ("leaf", "issuing"),
+    [("sig_leaf", "signature"), ("auth_leaf", "authentication"), ("agency_leaf", "agency")],
+)
 def test_openssl_accepts_the_chain(published: dict[str, Path | int], leaf: str, issuing: str) -> None:
     out = openssl("verify", "-CAfile", published["root"], "-untrusted", published[issuing], published[leaf])
     assert out.strip().endswith(": OK")
 
 
-def test_openssl_refuses_a_leaf_under_the_wrong_issuing_ca(published: dict[str, Path | int]) -> None:
+@pytest.mark.parametrize(
+    ("leaf", "issuing"),
+    [
+        ("auth_leaf", "signature"),
+        ("agency_leaf", "signature"),
+        ("sig_leaf", "agency"),
+        ("auth_leaf", "agency"),
+    ],
+)
+def test_openssl_refuses_a_leaf_under_the_wrong_issuing_ca(
+    published: dict[str, Path | int], leaf: str, issuing: str
+) -> None:
     done = run_openssl(
-        "verify", "-CAfile", published["root"], "-untrusted", published["signature"], published["auth_leaf"]
+        "verify", "-CAfile", published["root"], "-untrusted", published[issuing], published[leaf]
     )
     assert done.returncode != 0
 
@@ -136,14 +173,18 @@ def test_openssl_verifies_the_crls_and_sees_the_revoked_serial(published: dict[s
     assert "No Revoked Certificates" in signature_crl
 
 
-def test_openssl_checks_revocation_with_the_crl(published: dict[str, Path | int], tmp_path: Path) -> None:
-    crl = x509.load_der_x509_crl(Path(str(published["authentication_crl"])).read_bytes())
-    crl_pem = tmp_path / "authentication-crl.pem"
+@pytest.mark.parametrize(
+    ("issuing", "good", "revoked"),
+    [("authentication", "auth_leaf", "lost_leaf"), ("agency", "agency_leaf", "agency_lost_leaf")],
+)
+def test_openssl_checks_revocation_with_the_crl(
+    published: dict[str, Path | int], tmp_path: Path, issuing: str, good: str, revoked: str
+) -> None:
+    crl = x509.load_der_x509_crl(Path(str(published[f"{issuing}_crl"])).read_bytes())
+    crl_pem = tmp_path / f"{issuing}-crl.pem"
     crl_pem.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
-    chain = ("-CAfile", published["root"], "-untrusted", published["authentication"])
-    assert openssl("verify", "-crl_check", "-CRLfile", crl_pem, *chain, published["auth_leaf"]).endswith(
-        ": OK\n"
-    )
-    refused = run_openssl("verify", "-crl_check", "-CRLfile", crl_pem, *chain, published["lost_leaf"])
+    chain = ("-CAfile", published["root"], "-untrusted", published[issuing])
+    assert openssl("verify", "-crl_check", "-CRLfile", crl_pem, *chain, published[good]).endswith(": OK\n")
+    refused = run_openssl("verify", "-crl_check", "-CRLfile", crl_pem, *chain, published[revoked])
     assert refused.returncode != 0
     assert "certificate revoked" in refused.stdout + refused.stderr

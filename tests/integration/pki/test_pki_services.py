@@ -58,10 +58,10 @@ def test_the_hierarchy_is_created_once_and_audited(
         trust.ensure_hierarchy(db)
         fresh = trust_services(settings, moving.clock())  # loads the CAs, creates nothing
         fresh.ensure_hierarchy(db)
-        assert db.scalar(select(func.count()).select_from(CertificateAuthority)) == 3
-        assert actions(db).count("pki:ca:create") == 3
+        assert db.scalar(select(func.count()).select_from(CertificateAuthority)) == 4
+        assert actions(db).count("pki:ca:create") == 4
         summaries = trust.authorities(db)
-    assert [a.name for a in summaries] == ["root", "signature", "authentication"]
+    assert [a.name for a in summaries] == ["root", "signature", "authentication", "agency"]
     assert summaries[0].subject == summaries[0].issuer
     assert all(a.issuer == summaries[0].subject for a in summaries[1:])
 

@@ -1,4 +1,4 @@
-"""Certificate profiles: the CA hierarchy, the two end-entity kinds, the basic 4 facts, CRLs and serials."""
+"""Certificate profiles: the CA hierarchy, the three end-entity kinds, the basic 4 facts, CRLs and serials."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
 
 from tsunagu.pki.core import facts, profiles
-from tsunagu.pki.core.types import CertificateKind, RevocationReason, SubjectFacts
+from tsunagu.pki.core.types import CertificateKind, OrganisationSubject, RevocationReason, SubjectFacts
 
 NOW = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
 FACTS = SubjectFacts(
     "山田　太郎", "ヤマダ　タロウ", "神奈川県藤沢市朝日町1番地の1", dt.date(1980, 4, 1), "male"
 )
+ORG = OrganisationSubject("LG-142051", "藤沢市")
 CRL_URL = "https://tsunagu.example/pki/crl/signature.crl"
 E = TypeVar("E", bound=x509.ExtensionType)
 Hierarchy = dict[str, tuple[x509.Certificate, ec.EllipticCurvePrivateKey]]
@@ -38,11 +39,14 @@ def end_entity(
     kind: CertificateKind,
     facts: SubjectFacts | None,
     serial: int = 0x1234_5678_9ABC,
+    organisation: OrganisationSubject | None = None,
 ) -> x509.Certificate:
     issuer, issuer_key = hierarchy[kind.value]
     key = ec.generate_private_key(ec.SECP256R1())
+    if kind is CertificateKind.AGENCY and organisation is None:
+        organisation = ORG
     request = profiles.EndEntityRequest(
-        kind, key.public_key(), serial, NOW, NOW + dt.timedelta(days=1000), CRL_URL, facts
+        kind, key.public_key(), serial, NOW, NOW + dt.timedelta(days=1000), CRL_URL, facts, organisation
     )
     return profiles.build_end_entity(request, issuer, issuer_key)
 
@@ -123,6 +127,69 @@ def test_the_authentication_certificate_carries_no_personal_attribute(hierarchy:
     assert facts.read_facts(cert) is None
     assert [a.oid for a in cert.subject] == [NameOID.COUNTRY_NAME, NameOID.COMMON_NAME]
     assert str(cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value).startswith("20261126100000")
+
+
+def test_the_agency_certificate_names_the_organisation_and_nobody(hierarchy: Hierarchy) -> None:
+    cert = end_entity(hierarchy, CertificateKind.AGENCY, None)
+    cert.verify_directly_issued_by(hierarchy["agency"][0])
+    assert [(a.oid, a.value) for a in cert.subject] == [
+        (NameOID.COUNTRY_NAME, "JP"),
+        (NameOID.ORGANIZATION_NAME, "藤沢市"),
+        (NameOID.COMMON_NAME, "LG-142051"),
+    ]
+    assert profiles.read_organisation(cert) == ORG
+    usage = ext(cert, x509.KeyUsage)
+    assert usage.critical
+    assert usage.value.digital_signature
+    assert not usage.value.content_commitment
+    assert not usage.value.key_cert_sign
+    for absent in (ExtensionOID.SUBJECT_ALTERNATIVE_NAME, ExtensionOID.EXTENDED_KEY_USAGE):
+        with pytest.raises(x509.ExtensionNotFound):
+            cert.extensions.get_extension_for_oid(absent)
+    assert facts.read_facts(cert) is None
+    assert profiles.POLICIES[CertificateKind.AGENCY].dotted_string.startswith("2.25.")
+    assert len(set(profiles.POLICIES.values())) == len(CertificateKind)
+    assert hierarchy["agency"][0].subject.rfc4514_string().startswith("CN=tsunagu Organisation CA")
+
+
+@pytest.mark.parametrize(
+    ("kind", "facts_given", "organisation", "message"),
+    [
+        (CertificateKind.AGENCY, None, None, "needs the agency's code and name"),
+        (CertificateKind.AGENCY, FACTS, ORG, "no personal attributes"),
+        (CertificateKind.AGENCY, None, OrganisationSubject("lg 142051", "藤沢市"), "agency code"),
+        (CertificateKind.AGENCY, None, OrganisationSubject("LG-142051", " "), "agency name"),
+        (CertificateKind.AGENCY, None, OrganisationSubject("LG-142051", "市" * 65), "agency name"),
+        (CertificateKind.AUTHENTICATION, None, ORG, "names no organisation"),
+        (CertificateKind.SIGNATURE, FACTS, ORG, "names no organisation"),
+    ],
+)
+def test_the_organisation_is_required_for_agencies_only(
+    hierarchy: Hierarchy,
+    kind: CertificateKind,
+    facts_given: SubjectFacts | None,
+    organisation: OrganisationSubject | None,
+    message: str,
+) -> None:
+    issuer, issuer_key = hierarchy[kind.value]
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = profiles.EndEntityRequest(
+        kind, key.public_key(), 7, NOW, NOW + dt.timedelta(days=1), CRL_URL, facts_given, organisation
+    )
+    with pytest.raises(ValueError, match=message):
+        profiles.build_end_entity(request, issuer, issuer_key)
+
+
+@pytest.mark.parametrize(
+    ("issued", "last_day"),
+    [
+        (dt.date(2026, 11, 26), dt.date(2028, 11, 25)),
+        (dt.date(2028, 2, 29), dt.date(2030, 2, 27)),  # no 29 February in 2030: 28th is the anniversary
+        (dt.date(2027, 1, 1), dt.date(2028, 12, 31)),
+    ],
+)
+def test_an_agency_certificate_runs_two_years(issued: dt.date, last_day: dt.date) -> None:
+    assert profiles.agency_validity_end(issued) == profiles.end_of_day_jst(last_day)
 
 
 @pytest.mark.parametrize("kind", list(CertificateKind))

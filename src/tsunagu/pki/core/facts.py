@@ -30,10 +30,16 @@ MAX_NAME: Final = 100
 
 
 def check_facts(kind: CertificateKind, facts: SubjectFacts | None) -> None:
-    """Raise ``ValueError`` unless ``facts`` fit ``kind`` (required for 署名用, refused for 利用者証明用)."""
+    """Raise ``ValueError`` unless ``facts`` fit ``kind`` (required for 署名用, refused for 利用者証明用 and for
+    agency certificates)."""
     if kind is CertificateKind.AUTHENTICATION:
         if facts is not None:
             msg = "a user-authentication certificate carries no personal attributes"
+            raise ValueError(msg)
+        return
+    if kind is CertificateKind.AGENCY:
+        if facts is not None:
+            msg = "an agency certificate carries no personal attributes"
             raise ValueError(msg)
         return
     if facts is None:

@@ -20,6 +20,13 @@ https://www.jpki.go.jp/ca/pdf/sign_cps.pdf):
 - the subject holds no personal data (``C=JP`` and an issuance-serial-like CN; real 署名用 certificates also
   name the issuing prefecture and municipality in ``L``).
 
+Agency certificates (``CertificateKind.AGENCY``, not part of JPKI): a third issuing CA, the "tsunagu
+Organisation CA", under the same root, certifies agencies' message-signing keys. Subject ``C=JP, O=<agency
+name>, CN=<agency code>`` (nothing personal); keyUsage digitalSignature (critical); no extendedKeyUsage (no
+standard EKU names "signs inter-agency messages", and an EKU would only restrict where generic verifiers accept
+it; the certificate policy is what tells this certificate apart); policy :data:`AGENCY_POLICY`, an OID of our
+own under the UUID arc ``2.25`` (ITU-T X.667: no registration needed, and no claim on anyone else's arc).
+
 Where ours differs: the CRL Distribution Point is an HTTP URL under the platform's public URL (J-LIS uses an
 LDAP directory name), and the issuer names are tsunagu's, not J-LIS's.
 """
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -39,13 +47,19 @@ from cryptography.x509.oid import NameOID
 
 from tsunagu.kernel.clock import JST
 from tsunagu.pki.core.facts import check_facts, facts_alt_names
-from tsunagu.pki.core.types import CertificateKind, RevocationReason, SubjectFacts
+from tsunagu.pki.core.types import CertificateKind, OrganisationSubject, RevocationReason, SubjectFacts
 
-# J-LIS certificate policies (jpki-cp-sign-class20, jpki-cp-auth-class30).
+# tsunagu's own policy for agency certificates: 2.25.<UUID f3dfe958-df43-436c-9423-83183cc50010 as an integer>.
+AGENCY_POLICY: Final = x509.ObjectIdentifier("2.25.324165018017800249392809266660069670928")
+# J-LIS certificate policies (jpki-cp-sign-class20, jpki-cp-auth-class30), and ours for agencies.
 POLICIES: Final = {
     CertificateKind.SIGNATURE: x509.ObjectIdentifier("1.2.392.200149.8.5.1.1.20"),
     CertificateKind.AUTHENTICATION: x509.ObjectIdentifier("1.2.392.200149.8.5.1.3.30"),
+    CertificateKind.AGENCY: AGENCY_POLICY,
 }
+AGENCY_YEARS: Final = 2  # an agency certificate runs 2 years (see agency_validity_end)
+MAX_ORGANISATION_NAME: Final = 64  # X.520 ub-organization-name
+AGENCY_CODE_PATTERN: Final = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
 ROOT_YEARS: Final = 20
 ISSUING_YEARS: Final = 12
 ORGANISATION: Final = "tsunagu"
@@ -56,6 +70,7 @@ ISSUING: Final = {
         "JPKI for user authentication",
         "tsunagu JPKI User Authentication CA 利用者証明用認証局",
     ),
+    CertificateKind.AGENCY: ("Organisation signing", "tsunagu Organisation CA 組織認証局"),
 }
 KEY_USAGES: Final = {
     CertificateKind.SIGNATURE: x509.KeyUsage(
@@ -70,6 +85,17 @@ KEY_USAGES: Final = {
         decipher_only=False,
     ),
     CertificateKind.AUTHENTICATION: x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    ),
+    CertificateKind.AGENCY: x509.KeyUsage(
         digital_signature=True,
         content_commitment=False,
         key_encipherment=False,
@@ -132,6 +158,13 @@ def validity_end(issue_date: dt.date, birth_date: dt.date) -> dt.datetime:
     return end_of_day_jst(five_birthdays_after(issue_date, birth_date))
 
 
+def agency_validity_end(issue_date: dt.date) -> dt.datetime:
+    """``not_after`` for an agency certificate issued on ``issue_date``: the end (JST) of the day before the same
+    date :data:`AGENCY_YEARS` years later (29 February → 28 February)."""
+    later = birthday_in(issue_date.year + AGENCY_YEARS, issue_date)
+    return end_of_day_jst(later - dt.timedelta(days=1))
+
+
 # --- names -----------------------------------------------------------------------------------------------------
 
 
@@ -167,6 +200,46 @@ def holder_name(serial: int, not_before: dt.datetime) -> x509.Name:
             x509.NameAttribute(NameOID.COMMON_NAME, f"{issued}{serial:040X}"[:30]),
         ]
     )
+
+
+def check_organisation(kind: CertificateKind, organisation: OrganisationSubject | None) -> None:
+    """Raise ``ValueError`` unless ``organisation`` fits ``kind``: required for agency certificates (code of
+    capitals, digits and hyphens, at most 32; name of 1 to 64 characters), refused for card certificates."""
+    if kind is not CertificateKind.AGENCY:
+        if organisation is not None:
+            msg = "a card certificate names no organisation"
+            raise ValueError(msg)
+        return
+    if organisation is None:
+        msg = "an agency certificate needs the agency's code and name"
+        raise ValueError(msg)
+    if not AGENCY_CODE_PATTERN.fullmatch(organisation.code):
+        msg = "the agency code must be 1 to 32 capital letters, digits or hyphens"
+        raise ValueError(msg)
+    if not organisation.name.strip() or len(organisation.name) > MAX_ORGANISATION_NAME:
+        msg = f"the agency name must have 1 to {MAX_ORGANISATION_NAME} characters"
+        raise ValueError(msg)
+
+
+def organisation_name(organisation: OrganisationSubject) -> x509.Name:
+    """``C=JP, O=<agency name>, CN=<agency code>``: the subject of an agency certificate."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation.name),
+            x509.NameAttribute(NameOID.COMMON_NAME, organisation.code),
+        ]
+    )
+
+
+def read_organisation(cert: x509.Certificate) -> OrganisationSubject:
+    """The agency named by an agency certificate's subject (``ValueError`` when O or CN is missing)."""
+    names = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    codes = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(names) != 1 or len(codes) != 1:
+        msg = "an agency certificate names exactly one organisation and one code"
+        raise ValueError(msg)
+    return OrganisationSubject(str(codes[0].value), str(names[0].value))
 
 
 # --- builders --------------------------------------------------------------------------------------------------
@@ -242,20 +315,27 @@ class EndEntityRequest:
     not_after: dt.datetime
     crl_url: str
     facts: SubjectFacts | None = None
+    organisation: OrganisationSubject | None = None
 
 
 def build_end_entity(
     request: EndEntityRequest, issuer: x509.Certificate, issuer_key: ec.EllipticCurvePrivateKey
 ) -> x509.Certificate:
-    """A 署名用 or 利用者証明用 certificate. Facts are required for the first and refused for the second."""
+    """A 署名用, 利用者証明用 or agency certificate. Facts are required for the first and refused for the others;
+    the organisation is required for an agency certificate and refused for the card kinds."""
     check_facts(request.kind, request.facts)
+    check_organisation(request.kind, request.organisation)
     start, end = _second(request.not_before), _second(request.not_after)
     if end <= start:
         msg = "not_after must be after not_before"
         raise ValueError(msg)
     builder = (
         x509.CertificateBuilder()
-        .subject_name(holder_name(request.serial, start))
+        .subject_name(
+            holder_name(request.serial, start)
+            if request.organisation is None
+            else organisation_name(request.organisation)
+        )
         .issuer_name(issuer.subject)
         .public_key(request.public_key)
         .serial_number(request.serial)

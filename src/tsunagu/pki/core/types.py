@@ -11,13 +11,16 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
 
 class CertificateKind(StrEnum):
-    """The two certificates on the card's JPKI application.
+    """The two certificates on the card's JPKI application, and the organisations' signing certificate.
 
     ``SIGNATURE`` is the 署名用電子証明書 (carries the basic 4 facts, like 実印 + 印鑑証明); ``AUTHENTICATION`` is
-    the 利用者証明用電子証明書 (proves "the person logging in is you", no personal attributes)."""
+    the 利用者証明用電子証明書 (proves "the person logging in is you", no personal attributes). ``AGENCY`` certifies
+    an agency's (organisation's) message-signing key: subject ``O = <agency name>, CN = <agency code>``, nothing
+    personal, issued by the Organisation CA."""
 
     SIGNATURE = "signature"
     AUTHENTICATION = "authentication"
+    AGENCY = "agency"
 
 
 class RevocationReason(StrEnum):
@@ -70,6 +73,15 @@ class SubjectFacts:
 
 
 @dataclass(frozen=True)
+class OrganisationSubject:
+    """Who an ``AGENCY`` certificate names: the agency code (``LG-142051``; the subject CN) and the agency's name
+    (the subject O, at most 64 characters as X.520 allows)."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
 class IssuedCertificate:
     serial: int
     kind: CertificateKind
@@ -88,7 +100,8 @@ class VerifiedCertificate:
     not_before: dt.datetime
     not_after: dt.datetime
     public_key: EllipticCurvePublicKey
-    facts: SubjectFacts | None  # the basic 4 facts of a signature certificate; None for authentication
+    facts: SubjectFacts | None  # the basic 4 facts of a signature certificate; None for the other kinds
+    organisation: OrganisationSubject | None = None  # the subject of an agency certificate; None for cards
 
 
 @dataclass(frozen=True)
@@ -122,7 +135,7 @@ class SignatureVerdict:
 class AuthoritySummary:
     """One CA of the hierarchy, for people and for ``tsunagu pki show``."""
 
-    name: str  # root | signature | authentication
+    name: str  # root | signature | authentication | agency
     subject: str
     issuer: str
     serial: int
