@@ -9,13 +9,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tsunagu.kernel.clock import Clock
+from tsunagu.kernel.clock import JST, Clock
 from tsunagu.linkage import sources
 from tsunagu.linkage.core.dictionary import AgencyEntry
 from tsunagu.linkage.core.legal_basis import Decision, LegalBasisTable, authorise
@@ -61,7 +62,7 @@ class LoadedTable:
 
 @dataclass(frozen=True)
 class AgencyKeyRecord:
-    """What provisioning prepared: the agency's signing key (sealed in the hub) described for the PKI."""
+    """What provisioning did: the agency's signing key (sealed in the hub) and its certificate from the PKI."""
 
     agency: str
     agency_type: str
@@ -69,8 +70,10 @@ class AgencyKeyRecord:
     public_key_sha256: str  # of the SubjectPublicKeyInfo DER, hex
     public_key_pem: str
     created_at: dt.datetime
-    certificate_serial: str | None  # None: the PKI has no agency profile yet
-    status: str  # "certificate-issued" | "awaiting-agency-profile"
+    certificate_serial: str  # lowercase hex, as the PKI stores it
+    certificate_der: bytes  # an AGENCY certificate from the PKI's Organisation CA, holder ``agency:<code>``
+    certificate_not_after: dt.datetime
+    status: str  # "certificate-issued"
 
 
 def _now(clock: Clock | None) -> dt.datetime:
@@ -237,12 +240,13 @@ def provision_agency_certificate(
     *,
     clock: Clock | None = None,
 ) -> AgencyKeyRecord:
-    """Prepare the agency's signing key (EC P-256, sealed in the hub; idempotent) and describe it for the PKI.
+    """Give the agency a signing key (EC P-256, sealed in the hub) and an AGENCY certificate for it from the PKI
+    (subject ``O=<name_ja>, CN=<code>``, holder ``agency:<code>``, 2 years); the serial is stored on the agency row.
 
-    The PKI issues only the card profiles (signature, authentication) today; an agency certificate needs an
-    organisation profile there. Until then the record says ``awaiting-agency-profile`` and no serial is set.
-    ``trust`` is taken now so that callers need not change when the profile exists."""
-    del trust  # no agency profile in the PKI yet (see the linkage README)
+    Idempotent: while the stored certificate is live (not revoked, not expired) it is returned as it is; after a
+    revocation or expiry a new certificate is issued for the same key (a compromised key is replaced by clearing
+    the agency's key first). The public key certified is derived from the sealed private key, not taken from the
+    stored copy, and the two must agree."""
     agency = _agency(db, agency_code)
     if agency.sealed_key is None or agency.public_key is None:
         private = ec.generate_private_key(ec.SECP256R1())
@@ -255,10 +259,72 @@ def provision_agency_certificate(
         )
         agency.key_created_at = _now(clock)
         db.flush()
-    return _key_record(agency, agency.public_key, agency.key_created_at or _now(clock))
+    certificate = _live_certificate(db, trust, agency, _now(clock))
+    if certificate is None:
+        certificate = _certify(db, trust, keys, agency, _now(clock))
+    return _key_record(agency, agency.public_key, agency.key_created_at or _now(clock), certificate)
 
 
-def _key_record(agency: Agency, public_der: bytes, created_at: dt.datetime) -> AgencyKeyRecord:
+def agency_holder(agency_code: str) -> str:
+    """The holder reference of an agency's certificates in the PKI."""
+    return f"agency:{agency_code}"
+
+
+def _live_certificate(
+    db: Session, trust: pki.TrustServices, agency: Agency, now: dt.datetime
+) -> pki.IssuedCertificate | None:
+    """The agency's stored certificate if it is still usable: ours, of kind AGENCY, unrevoked, unexpired, and
+    for the agency's current key."""
+    if agency.certificate_serial is None:
+        return None
+    serial = int(agency.certificate_serial, 16)
+    certificate = trust.certificate(db, serial)
+    if (
+        certificate is None
+        or certificate.kind is not pki.CertificateKind.AGENCY
+        or certificate.not_after <= now
+    ):
+        return None
+    if trust.status(db, serial).state != "good":
+        return None
+    certified = x509.load_der_x509_certificate(certificate.der).public_key()
+    spki = certified.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if spki != agency.public_key:  # the key was replaced since: certify the new one
+        return None
+    return certificate
+
+
+def _certify(
+    db: Session, trust: pki.TrustServices, keys: LinkageKeys, agency: Agency, now: dt.datetime
+) -> pki.IssuedCertificate:
+    if agency.sealed_key is None:  # pragma: no cover - provisioning made the key first
+        msg = f"agency {agency.code} has no signing key"
+        raise RuntimeError(msg)
+    private = serialization.load_der_private_key(keys.agency_key_box.open(agency.sealed_key), password=None)
+    if not isinstance(private, ec.EllipticCurvePrivateKey):  # pragma: no cover - we seal EC keys only
+        msg = f"the signing key of agency {agency.code} is not an EC key"
+        raise TypeError(msg)
+    public = private.public_key()
+    spki = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if spki != agency.public_key:
+        msg = f"the stored public key of agency {agency.code} does not match its sealed private key"
+        raise RuntimeError(msg)
+    certificate = trust.issue(
+        db,
+        pki.CertificateKind.AGENCY,
+        public,
+        pki.agency_validity_end(now.astimezone(JST).date()),
+        agency_holder(agency.code),
+        organisation=pki.OrganisationSubject(agency.code, agency.name_ja),
+    )
+    agency.certificate_serial = format(certificate.serial, "x")
+    db.flush()
+    return certificate
+
+
+def _key_record(
+    agency: Agency, public_der: bytes, created_at: dt.datetime, certificate: pki.IssuedCertificate
+) -> AgencyKeyRecord:
     public = serialization.load_der_public_key(public_der)
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return AgencyKeyRecord(
@@ -268,8 +334,10 @@ def _key_record(agency: Agency, public_der: bytes, created_at: dt.datetime) -> A
         public_key_sha256=hashlib.sha256(public_der).hexdigest(),
         public_key_pem=pem.decode(),
         created_at=created_at,
-        certificate_serial=agency.certificate_serial,
-        status="certificate-issued" if agency.certificate_serial else "awaiting-agency-profile",
+        certificate_serial=format(certificate.serial, "x"),
+        certificate_der=certificate.der,
+        certificate_not_after=certificate.not_after,
+        status="certificate-issued",
     )
 
 

@@ -241,6 +241,14 @@ class TrustServices:
             )
         return row
 
+    def certificate(self, db: Session, serial: int) -> IssuedCertificate | None:
+        """A certificate we issued, by serial (``None`` if we have none with it); see :meth:`status` for its
+        revocation."""
+        row = db.scalars(select(Certificate).where(Certificate.serial == serial_hex(serial))).one_or_none()
+        if row is None:
+            return None
+        return IssuedCertificate(serial, CertificateKind(row.kind), row.der, row.not_before, row.not_after)
+
     # --- status and verification -------------------------------------------------------------------------------
 
     def status(self, db: Session, serial: int, *, actor: str | None = None) -> CertificateStatus:

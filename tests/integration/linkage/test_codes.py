@@ -133,7 +133,7 @@ def test_no_linkage_table_holds_a_my_number(
     for agency in (MUNICIPALITY, TAX, PENSION, ACCOUNTS, "VRS", "NHI-142051"):
         for pid in residents:
             linkage.code_for(db, keys, agency, pid)
-    linkage.provision_agency_certificate(db, pki.trust_services(settings, clock), keys, PENSION)
+    linkage.provision_agency_certificate(db, pki.trust_services(settings, clock), keys, PENSION, clock=clock)
     db.commit()
     tables = [t.name for t in metadata.sorted_tables if t.name.startswith("linkage_")]
     assert {"linkage_agencies", "linkage_codes", "linkage_legal_basis_versions"} <= set(tables)
@@ -171,25 +171,71 @@ def test_requests_between_agencies_are_checked_against_the_table(db: Session, re
         linkage.require_legal_basis(db, PENSION, "CHILD-ALLOWANCE-01", TAX, ("local_tax.income",))
 
 
-def test_provisioning_seals_a_signing_key_and_waits_for_the_pki_profile(
+def test_provisioning_seals_a_signing_key_and_certifies_it(
     db: Session, keys: linkage.LinkageKeys, residents: list[int], settings: Settings, clock: Clock
 ) -> None:
     trust = pki.trust_services(settings, clock)
-    record = linkage.provision_agency_certificate(db, trust, keys, PENSION, clock=clock)
-    assert record.status == "awaiting-agency-profile"
-    assert record.certificate_serial is None
+    record = linkage.provision_agency_certificate(db, trust, keys, MUNICIPALITY, clock=clock)
+    assert record.status == "certificate-issued"
     assert record.public_key_pem.startswith("-----BEGIN PUBLIC KEY-----")
-    assert linkage.provision_agency_certificate(db, trust, keys, PENSION, clock=clock) == record  # idempotent
-    row = db.scalars(select(Agency).where(Agency.code == PENSION)).one()
+    assert (
+        linkage.provision_agency_certificate(db, trust, keys, MUNICIPALITY, clock=clock) == record
+    )  # idempotent
+    row = db.scalars(select(Agency).where(Agency.code == MUNICIPALITY)).one()
+    assert row.certificate_serial == record.certificate_serial
     assert row.sealed_key is not None
     private = serialization.load_der_private_key(keys.agency_key_box.open(row.sealed_key), None)
     public = private.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     assert public == row.public_key
+
+    verified = trust.verify(db, record.certificate_der, pki.CertificateKind.AGENCY)
+    assert verified.holder == "agency:LG-142051"
+    assert verified.organisation == pki.OrganisationSubject("LG-142051", "藤沢市")
+    assert format(verified.serial, "x") == record.certificate_serial
+    assert (
+        verified.public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        == row.public_key
+    )  # the sealed key is the one certified
+    assert record.certificate_not_after == pki.agency_validity_end(dt.date(2026, 11, 26))
+    with pytest.raises(pki.WrongCertificateKind):
+        trust.verify(db, record.certificate_der, pki.CertificateKind.SIGNATURE)
+
     views = {v.code: v for v in linkage.list_agencies(db)}
-    assert views[PENSION].has_key
+    assert views[MUNICIPALITY].has_key
+    assert views[MUNICIPALITY].certificate_serial == record.certificate_serial
     assert not views[TAX].has_key
+    assert views[TAX].certificate_serial is None
+
+
+def test_provisioning_reissues_after_a_revocation_or_expiry(
+    db: Session, keys: linkage.LinkageKeys, residents: list[int], settings: Settings
+) -> None:
+    at = [dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)]
+    clock = Clock(lambda: at[0])
+    trust = pki.trust_services(settings, clock)
+    first = linkage.provision_agency_certificate(db, trust, keys, PENSION, clock=clock)
+    trust.revoke(db, int(first.certificate_serial, 16), pki.RevocationReason.SUPERSEDED)
+    second = linkage.provision_agency_certificate(db, trust, keys, PENSION, clock=clock)
+    assert second.certificate_serial != first.certificate_serial
+    assert second.public_key_sha256 == first.public_key_sha256  # the same sealed key, certified again
+    assert linkage.provision_agency_certificate(db, trust, keys, PENSION, clock=clock) == second
+
+    at[0] = second.certificate_not_after + dt.timedelta(seconds=1)
+    third = linkage.provision_agency_certificate(db, trust, keys, PENSION, clock=clock)
+    assert third.certificate_serial not in {first.certificate_serial, second.certificate_serial}
+    assert trust.verify(db, third.certificate_der, pki.CertificateKind.AGENCY).holder == "agency:JPS"
+    row = db.scalars(select(Agency).where(Agency.code == PENSION)).one()
+    assert row.certificate_serial == third.certificate_serial
+
+    row.sealed_key, row.public_key = None, None  # a replaced key (its old certificate left unrevoked)
+    db.flush()
+    fourth = linkage.provision_agency_certificate(db, trust, keys, PENSION, clock=clock)
+    assert fourth.public_key_sha256 != third.public_key_sha256
+    assert fourth.certificate_serial != third.certificate_serial
 
 
 def test_the_sqlite_file_holds_no_my_number(
