@@ -25,7 +25,7 @@ from tsunagu.identity.citizen.models import LoginRecord
 from tsunagu.identity.core.pins import PinSlot
 from tsunagu.kernel.clock import fixed_clock
 
-from .conftest import AUTH_PIN, DESK, SIGN_PIN, ClientFactory, Holder
+from .conftest import AUTH_PIN, DESK, SIGN_PIN, CitizenLoginFn, ClientFactory, Holder
 
 
 def sign_challenge(
@@ -281,6 +281,7 @@ def test_signature_reauthentication_then_a_voluntary_proxy(
     web_app: FastAPI,
     holder: Holder,
     pick_resident: Callable[..., int],
+    citizen_session: CitizenLoginFn,
 ) -> None:
     principal = new_client()
     assert _reader_login(principal, csrf, holder.serial, AUTH_PIN).status_code == 303  # type: ignore[attr-defined]
@@ -305,15 +306,7 @@ def test_signature_reauthentication_then_a_voluntary_proxy(
 
     proxy_person = pick_resident()
     proxy = new_client()
-    from tsunagu.identity.citizen import pages as citizen_pages
-    from tsunagu.identity.citizen import services as citizen
-
-    ctx = web_app.state.ctx
-    with ctx.uow() as db:
-        raw = citizen.open_citizen_session(
-            db, ctx.clock, citizen_pages.session_policy(ctx.settings), proxy_person, "代理 人", "card"
-        )
-    proxy.cookies.set(citizen_pages.citizen_cookie_name(ctx.settings.cookie_secure), raw)
+    citizen_session(proxy, proxy_person)
     accepted = proxy.post(
         "/my/proxies/accept", data={"code": code, "csrf_token": csrf(proxy)}, follow_redirects=False
     )
@@ -327,7 +320,7 @@ def test_signature_reauthentication_then_a_voluntary_proxy(
         == 303
     )
     assert "代理人として操作中" in proxy.get("/my").text
-    with ctx.uow() as db:
+    with web_app.state.ctx.uow() as db:
         entries = db.scalars(select(AuditEntry).where(AuditEntry.action == "identity:proxy:act")).all()
     assert any(e.detail.get("on_behalf_of") == f"person:{holder.person_id}" for e in entries)
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from tsunagu.identity.cardlogin import services
+from tsunagu.identity.cardlogin.edge import challenge_key_cache
 from tsunagu.identity.cardlogin.errors import CardLoginRefused
 from tsunagu.identity.citizen import pages as citizen_pages
 from tsunagu.identity.core.cardlogin import PROTOCOL, b64encode
@@ -51,7 +52,7 @@ class SessionOut(BaseModel):
 
 def router(trust_of: TrustOf) -> APIRouter:
     r = APIRouter(prefix="/api/v1/card-login", tags=["card login"])
-    key_of = services.challenge_key_cache()
+    key_of = challenge_key_cache()
     # async def, with the short database and crypto work inline (as the registry API does): no threadpool
     # hand-off, about 15–30 % less server CPU per login in bench/card_login.py.
 

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from tsunagu.audit import api as audit
 from tsunagu.identity.cardlogin import qr, reader, services
+from tsunagu.identity.cardlogin.edge import challenge_key_cache
 from tsunagu.identity.cardlogin.errors import CardLoginRefused
 from tsunagu.identity.cards import services as cards
 from tsunagu.identity.cards.chip import PIN_REFUSALS
@@ -73,7 +74,7 @@ def _qr_cookie(secure: bool) -> str:
 
 def router(trust_of: TrustOf) -> APIRouter:
     r = APIRouter(include_in_schema=False)
-    key_of = services.challenge_key_cache()
+    key_of = challenge_key_cache()
 
     def card_answer(request: Request, serial: str, pin: str, qr_id: str | None) -> services.LoginResult:
         """Play the reader: challenge, the chip signs after its PIN check, then the same verification as the

@@ -9,7 +9,6 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -21,7 +20,6 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
-from starlette.requests import Request
 
 from tsunagu.audit import api as audit
 from tsunagu.identity.cardlogin import qr
@@ -101,18 +99,6 @@ class ChallengeKey:
         expires_at = dt.datetime.fromtimestamp(int(parts[0], 16), dt.UTC)
         nonce = self._mac(b"nonce", challenge_id, NONCE_BYTES)
         return _StoredChallenge(challenge_id, nonce, expires_at, parts[2] if len(parts) == 3 else None)
-
-
-def challenge_key_cache() -> Callable[[Request], ChallengeKey]:
-    """The app's challenge key, derived once from its master secret on first use."""
-    made: list[ChallengeKey] = []
-
-    def key_of(request: Request) -> ChallengeKey:
-        if not made:
-            made.append(ChallengeKey(request.app.state.ctx.settings.master_secret()))
-        return made[0]
-
-    return key_of
 
 
 def issue_challenge(

@@ -33,6 +33,12 @@ from tsunagu.registry import api as registry_api
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
 PinFile = Annotated[Path | None, typer.Option("--pin-file", help="Read the PIN from this file (first line).")]
+AuthPin = Annotated[str | None, typer.Option("--auth-pin", help="For scripts; else asked.")]
+SignaturePin = Annotated[str | None, typer.Option("--signature-pin", help="For scripts.")]
+SurfacePin = Annotated[str | None, typer.Option("--surface-pin", help="For scripts.")]
+PinsFile = Annotated[
+    Path | None, typer.Option("--pins-file", help="Lines authentication=…, signature=…, surface=….")
+]
 Staff = Annotated[str | None, typer.Option("--staff", help="Staff username acting at the counter (audited).")]
 DESK_PERMISSIONS = (
     Permission.IDENTITY_CARD_READ,
@@ -159,12 +165,10 @@ def build() -> typer.Typer:
     @app.command("issue")
     def issue_cmd(
         person_id: int,
-        auth_pin: Annotated[str | None, typer.Option("--auth-pin", help="For scripts; else asked.")] = None,
-        signature_pin: Annotated[str | None, typer.Option("--signature-pin", help="For scripts.")] = None,
-        surface_pin: Annotated[str | None, typer.Option("--surface-pin", help="For scripts.")] = None,
-        pins_file: Annotated[
-            Path | None, typer.Option("--pins-file", help="Lines authentication=…, signature=…, surface=….")
-        ] = None,
+        auth_pin: AuthPin = None,
+        signature_pin: SignaturePin = None,
+        surface_pin: SurfacePin = None,
+        pins_file: PinsFile = None,
         staff: Staff = None,
         data_dir: DataDir = None,
         as_json: AsJson = False,
@@ -187,12 +191,10 @@ def build() -> typer.Typer:
     @app.command("reissue")
     def reissue_cmd(
         serial: str,
-        auth_pin: Annotated[str | None, typer.Option("--auth-pin", help="For scripts; else asked.")] = None,
-        signature_pin: Annotated[str | None, typer.Option("--signature-pin", help="For scripts.")] = None,
-        surface_pin: Annotated[str | None, typer.Option("--surface-pin", help="For scripts.")] = None,
-        pins_file: Annotated[
-            Path | None, typer.Option("--pins-file", help="Lines authentication=…, signature=…, surface=….")
-        ] = None,
+        auth_pin: AuthPin = None,
+        signature_pin: SignaturePin = None,
+        surface_pin: SurfacePin = None,
+        pins_file: PinsFile = None,
         staff: Staff = None,
         data_dir: DataDir = None,
         as_json: AsJson = False,

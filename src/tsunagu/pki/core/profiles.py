@@ -72,40 +72,27 @@ ISSUING: Final = {
     ),
     CertificateKind.AGENCY: ("Organisation signing", "tsunagu Organisation CA 組織認証局"),
 }
+
+
+def _signing_usage(*, non_repudiation: bool) -> x509.KeyUsage:
+    """digitalSignature only, plus nonRepudiation (contentCommitment) for the signature certificate."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=non_repudiation,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 KEY_USAGES: Final = {
-    CertificateKind.SIGNATURE: x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=True,  # nonRepudiation
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    ),
-    CertificateKind.AUTHENTICATION: x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    ),
-    CertificateKind.AGENCY: x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    ),
+    CertificateKind.SIGNATURE: _signing_usage(non_repudiation=True),
+    CertificateKind.AUTHENTICATION: _signing_usage(non_repudiation=False),
+    CertificateKind.AGENCY: _signing_usage(non_repudiation=False),
 }
 CA_KEY_USAGE: Final = x509.KeyUsage(
     digital_signature=False,
