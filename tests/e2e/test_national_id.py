@@ -142,6 +142,8 @@ def test_two_dimensional_code_login_page(page: Page, server: Server, axe_check: 
     expect(page.get_by_role("heading", level=1)).to_have_text("二次元コードでログイン")
     code = page.get_by_role("img", name="ログイン用の二次元コード")
     expect(code).to_be_visible()
+    # The image is a separate request: wait for it to load (visible only means laid out), then require pixels.
+    code.evaluate("img => img.complete ? null : new Promise(done => { img.onload = img.onerror = done; })")
     assert code.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR image did not render"
     axe_check(page, "2D-code login")
     shot(page, "qr-login")
