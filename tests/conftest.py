@@ -51,6 +51,9 @@ APPEND_ONLY_TABLES = (
     "linkage_log_nodes",
     "linkage_log_heads",
     "linkage_log_keys",
+    "linkage_exchanges",
+    "linkage_agency_log",
+    "linkage_refusals",
 )  # UPDATE and DELETE refused by triggers
 
 

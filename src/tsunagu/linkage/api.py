@@ -7,14 +7,40 @@ from __future__ import annotations
 
 from tsunagu.linkage.core.dictionary import AgencyEntry, AgencyType, DataItem, Dictionary
 from tsunagu.linkage.core.legal_basis import Decision, LegalBasisRow, LegalBasisTable, RefusalKind, authorise
+from tsunagu.linkage.core.messages import InvalidMessage, ItemValue, Reason, Request
 from tsunagu.linkage.errors import (
+    AgencyCertificateInvalid,
     AgencyInactive,
+    ExchangeRefused,
     NotPermittedByLegalBasis,
     TableVersionConflict,
     UnknownAgency,
     UnknownCode,
 )
+from tsunagu.linkage.exchange.history import ExchangeView, exchanges_about, inclusion_proof_for
+from tsunagu.linkage.exchange.hub import Hub, run_exchange
+from tsunagu.linkage.exchange.keyring import HUB, KeyRing
+from tsunagu.linkage.exchange.platform import ExchangePlatform, provision_all
+from tsunagu.linkage.exchange.platform import build as build_exchange
+from tsunagu.linkage.exchange.provider import PROVIDER, REQUESTER, answer, log_of, put_copy
+from tsunagu.linkage.exchange.requester import (
+    HubClient,
+    LocalHub,
+    RemoteHub,
+    Result,
+    accept_reply,
+    ask,
+    new_request,
+)
+from tsunagu.linkage.exchange.transport import (
+    InProcess,
+    OverHttp,
+    ProviderTransport,
+    ProviderUnavailable,
+    Routed,
+)
 from tsunagu.linkage.keys import LinkageKeys
+from tsunagu.linkage.log.signer import LogSigner
 from tsunagu.linkage.services import (
     AgencyKeyRecord,
     AgencyView,
@@ -40,6 +66,10 @@ def linkage_keys(settings: Settings) -> LinkageKeys:
 
 
 __all__ = [
+    "HUB",
+    "PROVIDER",
+    "REQUESTER",
+    "AgencyCertificateInvalid",
     "AgencyEntry",
     "AgencyInactive",
     "AgencyKeyRecord",
@@ -48,28 +78,58 @@ __all__ = [
     "DataItem",
     "Decision",
     "Dictionary",
+    "ExchangePlatform",
+    "ExchangeRefused",
+    "ExchangeView",
+    "Hub",
+    "HubClient",
+    "InProcess",
+    "InvalidMessage",
+    "ItemValue",
+    "KeyRing",
     "LegalBasisRow",
     "LegalBasisTable",
     "LinkageKeys",
     "LoadResult",
     "LoadedTable",
+    "LocalHub",
+    "LogSigner",
     "NotPermittedByLegalBasis",
+    "OverHttp",
+    "ProviderTransport",
+    "ProviderUnavailable",
+    "Reason",
     "RefusalKind",
+    "RemoteHub",
+    "Request",
+    "Result",
+    "Routed",
     "TableVersionConflict",
     "UnknownAgency",
     "UnknownCode",
+    "accept_reply",
     "agencies",
+    "answer",
+    "ask",
     "authorise",
+    "build_exchange",
     "code_for",
     "dictionary",
+    "exchanges_about",
+    "inclusion_proof_for",
     "legal_basis",
     "linkage_keys",
     "list_agencies",
     "load_agencies",
     "load_legal_basis",
     "loaded_versions",
+    "log_of",
+    "new_request",
     "person_for",
     "provision_agency_certificate",
+    "provision_all",
+    "put_copy",
     "require_legal_basis",
+    "run_exchange",
     "translate",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tsunagu.kernel.errors import Conflict, Forbidden, NotFound
+from typing import Any, ClassVar
+
+from tsunagu.kernel.errors import Conflict, DomainError, Forbidden, NotFound
 
 
 class UnknownAgency(NotFound):
@@ -13,6 +15,13 @@ class UnknownAgency(NotFound):
 class AgencyInactive(Forbidden):
     code = "agency-inactive"
     title = "Agency not active"
+
+
+class AgencyCertificateInvalid(Forbidden):
+    """The agency has no live signing certificate (never issued, revoked or expired)."""
+
+    code = "agency-certificate-invalid"
+    title = "Agency certificate not valid"
 
 
 class UnknownCode(NotFound):
@@ -32,3 +41,32 @@ class NotPermittedByLegalBasis(Forbidden):
 class TableVersionConflict(Conflict):
     code = "legal-basis-version-conflict"
     title = "Legal-basis table version already loaded with other content"
+
+
+class ExchangeRefused(DomainError):
+    """The hub (or a provider) refused a message; ``reason`` is one of the protocol's stable reasons."""
+
+    code = "exchange-refused"
+    title = "Exchange refused"
+
+    STATUS: ClassVar[dict[str, int]] = {
+        "malformed": 400,
+        "oversized": 413,
+        "unsigned": 401,
+        "bad-signature": 401,
+        "unknown-agency": 403,
+        "agency-inactive": 403,
+        "certificate-invalid": 403,
+        "unknown-item": 422,
+        "unknown-code": 404,
+        "not-permitted-by-legal-basis": 403,
+        "stale": 400,
+        "replayed": 409,
+        "provider-unavailable": 503,
+        "provider-error": 502,
+    }
+
+    def __init__(self, reason: str, detail: str, *, ja: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, ja=ja, reason=reason, **extra)
+        self.reason = reason
+        self.status = self.STATUS.get(reason, 400)  # type: ignore[misc]  # per instance: by reason

@@ -21,6 +21,7 @@ from tsunagu.linkage import sources
 from tsunagu.linkage.core.dictionary import AgencyEntry
 from tsunagu.linkage.core.legal_basis import Decision, LegalBasisTable, authorise
 from tsunagu.linkage.errors import (
+    AgencyCertificateInvalid,
     AgencyInactive,
     NotPermittedByLegalBasis,
     TableVersionConflict,
@@ -365,3 +366,52 @@ def require_legal_basis(
             missing=list(decision.missing),
         )
     return decision
+
+
+# --- what the exchange needs from the agency and code tables ----------------------------------------------------
+
+
+def person_index_of(db: Session, agency_code: str, code: str) -> bytes | None:
+    """The hub's blind index of the person behind an agency's code (``None`` if the hub never issued it)."""
+    row = _row_for(db, _agency(db, agency_code, active=False), code)
+    return None if row is None else row.person_index
+
+
+def person_index(keys: LinkageKeys, person_id: int) -> bytes:
+    """The blind index the hub files a person's exchanges under (the portal's key to やりとり履歴)."""
+    return keys.index(person_id)
+
+
+def signing_key(db: Session, keys: LinkageKeys, agency_code: str) -> ec.EllipticCurvePrivateKey:
+    """The private key of an agency whose key the hub holds (in-process agencies and the hub itself)."""
+    agency = _agency(db, agency_code)
+    if agency.sealed_key is None:
+        raise AgencyInactive(
+            f"Agency {agency_code} has no signing key yet.",
+            ja=f"機関 {agency_code} には署名鍵がまだありません。",
+        )
+    private = serialization.load_der_private_key(keys.agency_key_box.open(agency.sealed_key), password=None)
+    if not isinstance(private, ec.EllipticCurvePrivateKey):  # pragma: no cover - we seal EC keys only
+        msg = f"the signing key of agency {agency_code} is not an EC key"
+        raise TypeError(msg)
+    return private
+
+
+def verification_key(
+    db: Session, trust: pki.TrustServices, agency_code: str, *, clock: Clock | None = None
+) -> ec.EllipticCurvePublicKey:
+    """The public key certified for an active agency by a live (unrevoked, unexpired) AGENCY certificate.
+
+    Raises :class:`UnknownAgency`, :class:`AgencyInactive` or :class:`AgencyCertificateInvalid`."""
+    agency = _agency(db, agency_code)
+    certificate = _live_certificate(db, trust, agency, _now(clock))
+    if certificate is None:
+        raise AgencyCertificateInvalid(
+            f"Agency {agency_code} has no valid signing certificate (missing, revoked or expired).",
+            ja=f"機関 {agency_code} の署名用証明書が有効ではありません（未発行・失効・期限切れ）。",
+        )
+    public = x509.load_der_x509_certificate(certificate.der).public_key()
+    if not isinstance(public, ec.EllipticCurvePublicKey):  # pragma: no cover - AGENCY certificates are EC
+        msg = f"the certificate of agency {agency_code} does not carry an EC key"
+        raise TypeError(msg)
+    return public

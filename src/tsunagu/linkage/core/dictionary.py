@@ -29,6 +29,8 @@ class AgencyType(StrEnum):
     NHI_INSURER = "nhi_insurer"  # 国民健康保険の保険者
     VACCINATION_REGISTRY = "vaccination_registry"  # ワクチン接種記録システム (VRS)
     PUBLIC_FUND_REGISTRY = "public_fund_registry"  # デジタル庁 公的給付支給等口座登録簿
+    PORTAL = "portal"  # マイナポータル: asks on the person's own request (自己情報), provides nothing
+    HUB = "hub"  # 情報提供ネットワークシステム: signs what it forwards; never a requester or provider
 
 
 class CatalogueError(ValueError):

@@ -1,0 +1,205 @@
+"""The exchange on a real database, in-process: a permitted request succeeds and lands in all three logs; every
+kind of bad message is refused with its own reason and leaves nothing but the refusal."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from tests.integration.linkage.conftest import CITY, PENSION, TAX, World
+from tests.rfc9162_verifier import verify_inclusion_json, verify_tree_head_signature
+
+from tsunagu.kernel.errors import NotFound
+from tsunagu.linkage import api as linkage
+from tsunagu.linkage.core import jws
+from tsunagu.linkage.exchange.models import AgencyLogEntry, Exchange, Refusal
+from tsunagu.linkage.log import store
+from tsunagu.linkage.log.models import LogEntry
+from tsunagu.settings import Settings
+
+ALLOWANCE = "CHILD-ALLOWANCE-01"
+
+
+def counts(world: World) -> dict[str, int]:
+    with world.platform.uow() as db:
+        return {
+            "exchanges": db.scalar(select(func.count()).select_from(Exchange)) or 0,
+            "agency_log": db.scalar(select(func.count()).select_from(AgencyLogEntry)) or 0,
+            "refusals": db.scalar(select(func.count()).select_from(Refusal)) or 0,
+            "hub_log": store.tree_size(db),
+        }
+
+
+def request(world: World, person: int = 0, **changes: object) -> linkage.Request:
+    base = linkage.new_request(
+        CITY, TAX, ALLOWANCE, ("local_tax.income",), world.city_codes[person], clock=world.platform.clock
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def signed(world: World, req: linkage.Request, signer: str | None = None) -> str:
+    with world.platform.uow() as db:
+        key = world.platform.ring.signing_key(db, signer or req.requester)
+    return jws.sign(req.claims(), key, req.requester, "tsunagu-linkage-request+jwt")
+
+
+def refused(world: World, token: str) -> linkage.ExchangeRefused:
+    with pytest.raises(linkage.ExchangeRefused) as caught:
+        world.platform.local_hub().send(token)
+    return caught.value
+
+
+def test_a_permitted_exchange_lands_in_the_three_logs(world: World) -> None:
+    result = linkage.ask(world.platform.uow, world.platform.ring, world.platform.local_hub(), request(world))
+    assert result.items["local_tax.income"].value == 3_200_000
+    assert result.not_held == ()
+    with world.platform.uow() as db:
+        hub = db.scalar(select(Exchange))
+        assert hub is not None
+        assert hub.exchange_id == result.exchange_id
+        assert (hub.requester, hub.provider, hub.business, hub.items) == (
+            CITY,
+            TAX,
+            ALLOWANCE,
+            "local_tax.income",
+        )
+        logs = db.scalars(select(AgencyLogEntry).order_by(AgencyLogEntry.role)).all()
+        assert [(e.agency, e.role) for e in logs] == [(TAX, "provider"), (CITY, "requester")]
+        assert {e.exchange_id for e in logs} == {result.exchange_id}
+        assert logs[1].subject_code == world.city_codes[0]  # each agency logs its own code only
+        assert logs[0].subject_code != world.city_codes[0]
+        leaf = db.get(LogEntry, result.log_index)
+        assert leaf is not None
+        entry = json.loads(leaf.entry)
+        assert entry["exchange"] == result.exchange_id
+        assert entry["items"] == ["local_tax.income"]
+        history = linkage.exchanges_about(db, world.keys, world.people[0])
+        assert [h.exchange_id for h in history] == [result.exchange_id]
+        assert linkage.exchanges_about(db, world.keys, world.people[1]) == []
+
+
+def test_an_exchange_outside_the_table_is_refused_with_the_reason(world: World) -> None:
+    before = counts(world)
+    req = request(world, provider=PENSION, items=("pension.benefit_amount",))
+    problem = refused(world, signed(world, req))
+    assert problem.reason == "not-permitted-by-legal-basis"
+    assert "pension.benefit_amount" in problem.detail
+    after = counts(world)
+    assert after == {**before, "refusals": before["refusals"] + 1}
+    with world.platform.uow() as db:
+        row = db.scalar(select(Refusal))
+        assert row is not None
+        assert row.reason == problem.reason
+        assert row.request_id == req.id
+
+
+def test_a_repeated_request_returns_the_first_reply_and_a_changed_one_is_a_replay(world: World) -> None:
+    req = request(world)
+    token = signed(world, req)
+    first = world.platform.local_hub().send(token)
+    assert world.platform.local_hub().send(token) == first
+    assert counts(world)["exchanges"] == 1
+    changed = signed(world, dataclasses.replace(req, items=("local_tax.deductions",)))
+    assert refused(world, changed).reason == "replayed"
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda w: "x" * (70 * 1024), "oversized"),
+        (lambda w: "not a jws", "malformed"),
+        (lambda w: signed(w, request(w)).rsplit(".", 1)[0] + ".", "unsigned"),
+        (lambda w: signed(w, request(w), signer=PENSION), "bad-signature"),
+        (lambda w: signed(w, request(w, iat=request(w).iat - 3600)), "stale"),
+        (lambda w: signed(w, request(w, items=("local_tax.shoe_size",))), "unknown-item"),
+        (lambda w: signed(w, request(w, subject="A" * 32)), "unknown-code"),
+        (lambda w: signed(w, request(w, provider="NOPE")), "unknown-agency"),
+    ],
+    ids=[
+        "oversized",
+        "malformed",
+        "unsigned",
+        "wrongly-signed",
+        "stale",
+        "unknown-item",
+        "unknown-code",
+        "unknown-agency",
+    ],
+)
+def test_bad_messages_are_refused_each_with_its_reason(world: World, make, reason: str) -> None:  # type: ignore[no-untyped-def]
+    before = counts(world)
+    problem = refused(world, make(world))
+    assert problem.reason == reason, problem.detail
+    after = counts(world)
+    assert after == {**before, "refusals": before["refusals"] + 1}
+
+
+def test_an_item_marked_not_disclosable_stays_out_of_the_persons_history(world: World) -> None:
+    req = linkage.new_request(
+        CITY, PENSION, ALLOWANCE, ("pension.insured_status",), world.city_codes[1], clock=world.platform.clock
+    )
+    linkage.ask(world.platform.uow, world.platform.ring, world.platform.local_hub(), req)
+    with world.platform.uow() as db:
+        assert len(linkage.exchanges_about(db, world.keys, world.people[1])) == 1
+    withheld = linkage.new_request(
+        "LG-142051",
+        "JPS",
+        "CHILD-REARING-01",
+        ("pension.status",),
+        world.city_codes[1],
+        clock=world.platform.clock,
+    )
+    result = linkage.ask(world.platform.uow, world.platform.ring, world.platform.local_hub(), withheld)
+    assert result.items["pension.status"].disclose is False
+    with world.platform.uow() as db:
+        shown = linkage.exchanges_about(db, world.keys, world.people[1])
+        assert len(shown) == 1  # the withheld exchange is logged but not shown to the person
+        assert len(linkage.exchanges_about(db, world.keys, world.people[1], include_withheld=True)) == 2
+        hub = db.scalar(select(Exchange).where(Exchange.exchange_id == result.exchange_id))
+        assert hub is not None
+        assert hub.withheld == "pension.status"
+
+
+def test_a_provider_that_fails_leaves_no_half_logged_exchange_and_a_retry_succeeds(world: World) -> None:
+    class Down:
+        def ask(self, db: Session, provider: str, forward: str) -> str:
+            raise linkage.ProviderUnavailable("connection refused")
+
+    working = world.platform.hub.transport
+    req = request(world)
+    token = signed(world, req)
+    before = counts(world)
+    world.platform.hub.transport = Down()
+    try:
+        assert refused(world, token).reason == "provider-unavailable"
+    finally:
+        world.platform.hub.transport = working
+    assert counts(world) == {**before, "refusals": before["refusals"] + 1}
+    reply = world.platform.local_hub().send(token)  # the same request again, once the provider is back
+    with world.platform.uow() as db:
+        result = linkage.accept_reply(db, world.platform.ring, req, token, reply)
+    assert result.items["local_tax.income"].value == 3_200_000
+    assert counts(world)["exchanges"] == 1
+
+
+def test_the_persons_proof_verifies_with_the_independent_verifier(world: World, settings: Settings) -> None:
+    result = linkage.ask(
+        world.platform.uow, world.platform.ring, world.platform.local_hub(), request(world, 2)
+    )
+    signer = linkage.LogSigner.from_settings(settings)
+    with world.platform.uow() as db:
+        proof = linkage.inclusion_proof_for(db, world.keys, signer, world.people[2], result.exchange_id)
+    assert proof["leaf_index"] == result.log_index
+    assert verify_inclusion_json(proof)
+    public = base64.b64decode(proof["log_public_key"])
+    assert base64.b64decode(proof["tree_head"]["key_id"]) == hashlib.sha256(public).digest()
+    assert verify_tree_head_signature(proof["tree_head"], public)
+    tampered = dict(proof, entry=base64.b64encode(base64.b64decode(proof["entry"]) + b" ").decode())
+    assert not verify_inclusion_json(tampered)
+    with world.platform.uow() as db, pytest.raises(NotFound):  # someone else's exchange
+        linkage.inclusion_proof_for(db, world.keys, signer, world.people[0], result.exchange_id)
