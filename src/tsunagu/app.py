@@ -26,6 +26,7 @@ from tsunagu.kernel.access import Access
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import api as linkage_api
 from tsunagu.linkage.exchange import http as linkage_http
+from tsunagu.linkage.notices import pages as notice_pages
 from tsunagu.linkage.portal import pages as linkage_portal_pages
 from tsunagu.pki import api as pki_api
 from tsunagu.pki import http as pki_http
@@ -75,7 +76,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     ctx.extras["jinja"] = make_environment()
     trust = pki_api.trust_services(settings, clock)  # one per app: it caches the CA certificates
     ctx.extras["trust"] = trust
-    exchange = linkage_api.build_exchange(ctx.sessions, trust, linkage_api.linkage_keys(settings), clock=clock)
+    exchange = linkage_api.build_exchange(
+        ctx.sessions, trust, linkage_api.linkage_keys(settings), clock=clock
+    )
     ctx.extras["exchange"] = exchange
     reg = registry_api.registry_context(settings, clock, wiring.registry_listeners(settings, clock, trust))
 
@@ -102,6 +105,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(cards_pages.router(lambda _request: trust))
     ctx.extras.setdefault("my_sections", []).extend([citizen_card_pages.SECTION, proxy_pages.SECTION])
     app.include_router(passkey_pages.router(ctx))
+    app.include_router(notice_pages.router())
+    notice_pages.install(ctx)
     app.include_router(linkage_http.router(lambda _request: exchange))
     app.include_router(linkage_portal_pages.router(lambda _request: exchange))
     linkage_portal_pages.install(ctx)

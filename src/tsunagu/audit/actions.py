@@ -54,6 +54,7 @@ class AuditAction(StrEnum):
     PROXY_ACTING_STARTED = "identity:proxy:act"
     PROXY_ACTING_ENDED = "identity:proxy:stop_acting"
     LINKAGE_EXCHANGE_REFUSED = "linkage:exchange:refuse"
+    LINKAGE_NOTICE_SENT = "linkage:notice:send"
     LINKAGE_NODE_REGISTERED = "linkage:node:register"
     LINKAGE_COPIES_LOADED = "linkage:copy:load"
     LINKAGE_SELF_INFORMATION_FETCHED = "linkage:self_information:fetch"

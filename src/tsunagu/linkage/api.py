@@ -41,6 +41,18 @@ from tsunagu.linkage.exchange.transport import (
 )
 from tsunagu.linkage.keys import LinkageKeys
 from tsunagu.linkage.log.signer import LogSigner
+from tsunagu.linkage.notices import (
+    NoticeNotFound,
+    NoticeSent,
+    NoticeView,
+    inbox,
+    mark_read,
+    notice_for,
+    seed_demo_notices,
+    send_to_code,
+    send_to_segment,
+    unread_count,
+)
 from tsunagu.linkage.services import (
     AgencyKeyRecord,
     AgencyView,
@@ -95,6 +107,9 @@ __all__ = [
     "LocalHub",
     "LogSigner",
     "NotPermittedByLegalBasis",
+    "NoticeNotFound",
+    "NoticeSent",
+    "NoticeView",
     "OverHttp",
     "ProviderTransport",
     "ProviderUnavailable",
@@ -116,6 +131,7 @@ __all__ = [
     "code_for",
     "dictionary",
     "exchanges_about",
+    "inbox",
     "inclusion_proof_for",
     "legal_basis",
     "linkage_keys",
@@ -124,12 +140,18 @@ __all__ = [
     "load_legal_basis",
     "loaded_versions",
     "log_of",
+    "mark_read",
     "new_request",
+    "notice_for",
     "person_for",
     "provision_agency_certificate",
     "provision_all",
     "put_copy",
     "require_legal_basis",
     "run_exchange",
+    "seed_demo_notices",
+    "send_to_code",
+    "send_to_segment",
     "translate",
+    "unread_count",
 ]

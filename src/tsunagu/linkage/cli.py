@@ -11,6 +11,7 @@ from tsunagu.clikit import emit, fail
 from tsunagu.linkage import sources
 from tsunagu.linkage.core.dictionary import CatalogueError
 from tsunagu.linkage.core.legal_basis import LegalBasisRow, authorise
+from tsunagu.linkage.notices import cli as notices_cli
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
 
@@ -115,5 +116,7 @@ def build() -> typer.Typer:
         emit(as_json, data, f"{verdict}: {decision.reason}\n{decision.reason_ja}")
         if not decision.allowed:
             raise typer.Exit(2)
+
+    app.add_typer(notices_cli.build(), name="notices")
 
     return app

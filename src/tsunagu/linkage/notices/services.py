@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import cast
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -30,12 +28,7 @@ from tsunagu.registry import api as registry
 MAX_PAGE = 200
 
 
-class _Action(StrEnum):
-    # Stand-in until audit.AuditAction gains ``LINKAGE_NOTICE_SENT = "linkage:notice:send"``; then pass that.
-    NOTICE_SENT = "linkage:notice:send"
-
-
-NOTICE_SENT = cast("audit.AuditAction", _Action.NOTICE_SENT)
+NOTICE_SENT = audit.AuditAction.LINKAGE_NOTICE_SENT
 
 
 class NoticeNotFound(NotFound):
