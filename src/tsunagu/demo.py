@@ -16,6 +16,9 @@ from tsunagu.db.migrate import upgrade
 from tsunagu.identity import api as identity
 from tsunagu.identity.oidc import api as oidc
 from tsunagu.kernel.clock import JST, Clock, fixed_clock
+from tsunagu.linkage import api as linkage
+from tsunagu.linkage.portal import demo as linkage_demo
+from tsunagu.pki import api as pki
 from tsunagu.registry.models import Person
 from tsunagu.registry.seed.loader import seed_population
 from tsunagu.registry.services.keys import RegistryKeys
@@ -97,6 +100,27 @@ def _demo_relying_parties(db: Session) -> None:
     db.flush()
 
 
+DEMO_LINKAGE_RESIDENTS = 300  # residents with synthetic copies at the agencies (the card holders among them)
+
+
+def _demo_linkage(db: Session, settings: Settings) -> int:
+    """Agencies with certificates, synthetic copies (副本) for the first residents, notices to card holders."""
+    keys, clock = linkage.linkage_keys(settings), Clock()
+    linkage.provision_all(db, pki.trust_services(settings, clock), keys, clock)
+    people = list(
+        db.scalars(
+            select(Person.id)
+            .where(Person.status == "resident")
+            .order_by(Person.household_id, Person.id)
+            .limit(DEMO_LINKAGE_RESIDENTS)
+        )
+    )
+    if settings.environment == "demo":  # not under "test": the HTTP tests count a resident's notices exactly
+        holders = [p for p in people[:60] if identity.cards_of(db, p)]
+        linkage.seed_demo_notices(db, keys, holders, clock=clock)
+    return linkage_demo.seed_demo_copies(db, keys, people, clock)
+
+
 @dataclass(frozen=True)
 class DemoResult:
     seeded_now: bool
@@ -137,6 +161,7 @@ def prepare(
                 "as_of": as_of.isoformat(),
             }
             info["cards"] = _demo_cards(db, settings, as_of)
+            info["linkage_copies"] = _demo_linkage(db, settings)
             set_meta(db, SEED_KEY, info)
             db.flush()
             # Fresh statistics so the query planner picks the name indexes (SQLite has none until ANALYZE).
