@@ -18,7 +18,7 @@ from tsunagu.linkage.errors import (
     UnknownCode,
 )
 from tsunagu.linkage.exchange.history import ExchangeView, exchanges_about, inclusion_proof_for
-from tsunagu.linkage.exchange.hub import Hub, run_exchange
+from tsunagu.linkage.exchange.hub import Hub, run_exchange, run_exchanges
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
 from tsunagu.linkage.exchange.platform import ExchangePlatform, provision_all
 from tsunagu.linkage.exchange.platform import build as build_exchange
@@ -28,8 +28,10 @@ from tsunagu.linkage.exchange.requester import (
     LocalHub,
     RemoteHub,
     Result,
+    accept_replies,
     accept_reply,
     ask,
+    ask_many,
     new_request,
 )
 from tsunagu.linkage.exchange.transport import (
@@ -122,10 +124,12 @@ __all__ = [
     "TableVersionConflict",
     "UnknownAgency",
     "UnknownCode",
+    "accept_replies",
     "accept_reply",
     "agencies",
     "answer",
     "ask",
+    "ask_many",
     "authorise",
     "build_exchange",
     "code_for",
@@ -149,6 +153,7 @@ __all__ = [
     "put_copy",
     "require_legal_basis",
     "run_exchange",
+    "run_exchanges",
     "seed_demo_notices",
     "send_to_code",
     "send_to_segment",

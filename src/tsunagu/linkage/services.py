@@ -8,11 +8,12 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -415,3 +416,65 @@ def verification_key(
         msg = f"the certificate of agency {agency_code} does not carry an EC key"
         raise TypeError(msg)
     return public
+
+
+@dataclass(frozen=True)
+class AgencyInfo:
+    """What the exchange needs of an agency on every message (cached by the key ring)."""
+
+    id: int
+    code: str
+    type: str
+    active: bool
+
+
+_AGENCIES = cast(Table, Agency.__table__)
+_CODES = cast(Table, AgencyCode.__table__)
+
+
+def agency_info(db: Session, agency_code: str) -> AgencyInfo:
+    """The agency row as a small value; raises :class:`UnknownAgency` (inactive agencies are returned, marked)."""
+    a = _AGENCIES.c
+    row = db.connection().execute(select(a.id, a.type, a.active).where(a.code == agency_code)).first()
+    if row is None:
+        raise UnknownAgency(
+            f"No agency with code {agency_code!r}.", ja=f"機関コード {agency_code!r} は登録されていません。"
+        )
+    return AgencyInfo(row.id, agency_code, row.type, bool(row.active))
+
+
+_MINE, _THEIRS = _CODES.alias("mine"), _CODES.alias("theirs")
+_TRANSLATE = (
+    select(_MINE.c.person_index, _MINE.c.person_sealed, _THEIRS.c.code)
+    .select_from(
+        _MINE.outerjoin(
+            _THEIRS,
+            (_THEIRS.c.person_index == _MINE.c.person_index) & (_THEIRS.c.agency_id == bindparam("target")),
+        )
+    )
+    .where(_MINE.c.agency_id == bindparam("source"), _MINE.c.code == bindparam("code"))
+)
+
+
+def translate_for_exchange(
+    db: Session,
+    keys: LinkageKeys,
+    source: AgencyInfo,
+    code: str,
+    target: AgencyInfo,
+    *,
+    clock: Clock | None = None,
+) -> tuple[str, bytes]:
+    """The hub's translation on the hot path: ``(target's code, the person's blind index)`` in one query when
+    the target's code exists already (it is issued on first use otherwise). Raises :class:`UnknownCode`."""
+    row = (
+        db.connection().execute(_TRANSLATE, {"source": source.id, "code": code, "target": target.id}).first()
+    )
+    if row is None:
+        raise UnknownCode(
+            f"Agency {source.code} holds no such code.", ja=f"機関 {source.code} にこの符号はありません。"
+        )
+    if row.code is not None:
+        return row.code, row.person_index
+    issued = _issue(db, keys, _agency(db, target.code), keys.open_person(row.person_sealed), clock)
+    return issued, row.person_index

@@ -7,6 +7,7 @@ import base64
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from tests.rfc9162_verifier import verify_inclusion_json, verify_tree_head_signa
 from tsunagu.kernel.errors import NotFound
 from tsunagu.linkage import api as linkage
 from tsunagu.linkage.core import jws
+from tsunagu.linkage.core.messages import Forward
 from tsunagu.linkage.exchange.models import AgencyLogEntry, Exchange, Refusal
 from tsunagu.linkage.log import store
 from tsunagu.linkage.log.models import LogEntry
@@ -167,7 +169,7 @@ def test_an_item_marked_not_disclosable_stays_out_of_the_persons_history(world: 
 
 def test_a_provider_that_fails_leaves_no_half_logged_exchange_and_a_retry_succeeds(world: World) -> None:
     class Down:
-        def ask(self, db: Session, provider: str, forward: str) -> str:
+        def ask(self, db: Session, provider: str, forward: Forward, signed: Callable[[], str]) -> str:
             raise linkage.ProviderUnavailable("connection refused")
 
     working = world.platform.hub.transport

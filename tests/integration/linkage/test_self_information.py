@@ -5,6 +5,7 @@ fetches are marked, and the audit holds counts but no value."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from tests.integration.linkage.conftest import ACCOUNTS, PENSION, TAX, World
 from tsunagu.audit.models import AuditEntry
 from tsunagu.kernel.access import CitizenPrincipal
 from tsunagu.linkage import api as linkage
+from tsunagu.linkage.core.messages import Forward
 from tsunagu.linkage.exchange.models import Exchange
 from tsunagu.linkage.portal import formatting, services
 from tsunagu.linkage.portal.services import ItemState
@@ -106,10 +108,10 @@ def test_a_provider_that_is_down_shows_as_that_sources_error_and_the_others_stil
     working = world.platform.hub.transport
 
     class PensionDown:
-        def ask(self, db: Session, provider: str, forward: str) -> str:
+        def ask(self, db: Session, provider: str, forward: Forward, signed: Callable[[], str]) -> str:
             if provider == PENSION:
                 raise linkage.ProviderUnavailable("connection refused")
-            return working.ask(db, provider, forward)
+            return working.ask(db, provider, forward, signed)
 
     world.platform.hub.transport = PensionDown()
     try:

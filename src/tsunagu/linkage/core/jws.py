@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +49,7 @@ def b64u(data: bytes) -> str:
 
 
 def b64u_decode(text: str) -> bytes:
-    if not text or any(c not in _B64U for c in text) or len(text) % 4 == 1:
+    if not _B64U.fullmatch(text) or len(text) % 4 == 1:
         raise MalformedJws("not base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -56,7 +57,7 @@ def b64u_decode(text: str) -> bytes:
         raise MalformedJws("not base64url") from exc
 
 
-_B64U = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_B64U = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def canonical_json(value: object) -> bytes:

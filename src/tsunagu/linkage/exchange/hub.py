@@ -17,6 +17,7 @@ exchange logs; :func:`run_exchange` records the refusal in a transaction of its 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,7 @@ from tsunagu.audit import api as audit
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import services, sources
 from tsunagu.linkage.core import jws
+from tsunagu.linkage.core.legal_basis import authorise
 from tsunagu.linkage.core.messages import (
     MAX_MESSAGE_BYTES,
     Answer,
@@ -50,15 +52,19 @@ from tsunagu.linkage.errors import (
     AgencyCertificateInvalid,
     AgencyInactive,
     ExchangeRefused,
-    NotPermittedByLegalBasis,
     UnknownAgency,
     UnknownCode,
 )
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
-from tsunagu.linkage.exchange.models import Exchange, Refusal
+from tsunagu.linkage.exchange.models import EXCHANGES, Refusal
+from tsunagu.linkage.exchange.provider import INSERT_LOG, PENDING
 from tsunagu.linkage.exchange.transport import ProviderTransport, ProviderUnavailable
 from tsunagu.linkage.log import services as log
 
+SEEN = select(EXCHANGES.c.request_hash, EXCHANGES.c.reply).where(
+    EXCHANGES.c.requester == bindparam("requester"), EXCHANGES.c.request_id == bindparam("request_id")
+)
+INSERT_EXCHANGE = insert(EXCHANGES)
 FRESHNESS = dt.timedelta(minutes=5)  # a request made longer ago (or further ahead) than this is refused
 EXCHANGE_NAMESPACE = uuid.UUID("0f4b8f0e-7c1a-5d8e-9a57-7473756e6167")  # uuid5 space of exchange ids
 LOG_ENTRY_VERSION = 1
@@ -117,13 +123,69 @@ class Hub:
 
     # -- the whole exchange -----------------------------------------------------------------------------------
     def handle(self, db: Session, token: str) -> str:
+        """One exchange in the caller's transaction; raises :class:`ExchangeRefused`."""
+        (outcome,) = self.handle_many(db, [token])
+        if isinstance(outcome, ExchangeRefused):
+            raise outcome
+        return outcome
+
+    def handle_many(self, db: Session, tokens: list[str]) -> list[str | ExchangeRefused]:
+        """Several exchanges in one transaction (一括照会: a batch from one or more requesters, and group commit):
+        each token gets its signed reply or its refusal, in order. The providers are asked first; then the hub
+        log is appended once for the batch (under the append lock, held only for the append) and each reply is
+        signed with the leaf its entry got."""
+        pending: list[tuple[int, bytes, dict[str, object], Reply]] = []
+        outcomes: list[str | ExchangeRefused] = []
+        repeats: list[tuple[int, int]] = []  # (position, position of the first copy in this batch)
+        in_batch: dict[tuple[str, str], tuple[str, int]] = {}
+        for position, token in enumerate(tokens):
+            try:
+                outcome = self._one(db, token, position, in_batch)
+            except ExchangeRefused as refused:
+                outcomes.append(refused)
+                continue
+            if isinstance(outcome, tuple):
+                pending.append((position, *outcome))
+                outcomes.append("")  # signed below
+            elif isinstance(outcome, int):
+                repeats.append((position, outcome))
+                outcomes.append("")
+            else:
+                outcomes.append(outcome)
+        if pending:
+            leaves = log.append(db, [entry for _, entry, _, _ in pending], self.clock)
+            hub_key = self.ring.signing_key(db, HUB)
+            rows = []
+            for (position, _, row, reply), leaf in zip(pending, leaves, strict=True):
+                signed = jws.sign(
+                    dataclasses.replace(reply, log_index=leaf).claims(), hub_key, HUB, Typ.REPLY
+                )
+                outcomes[position] = signed
+                rows.append({**row, "leaf_index": leaf, "reply": signed})
+            db.connection().execute(INSERT_EXCHANGE, rows)
+        provided = db.info.pop(PENDING, None)
+        if provided:
+            db.connection().execute(INSERT_LOG, provided)
+        for position, first in repeats:
+            outcomes[position] = outcomes[first]
+        return outcomes
+
+    def _one(
+        self, db: Session, token: str, position: int, in_batch: dict[tuple[str, str], tuple[str, int]]
+    ) -> str | int | tuple[bytes, dict[str, object], Reply]:
+        """Steps 1–5 for one request. Returns the first reply of a request seen before, the position of its first
+        copy in this batch, or (log entry, record, unsigned reply) for a new exchange."""
         request = self._verified_request(db, token)
         digest = request_hash(token)
-        seen = db.execute(
-            select(Exchange.request_hash, Exchange.reply).where(
-                Exchange.requester == request.requester, Exchange.request_id == request.id
-            )
-        ).first()
+        key = (request.requester, request.id)
+        earlier = in_batch.get(key)
+        if earlier is not None:
+            if earlier[0] == digest:
+                return earlier[1]
+            raise _refuse(Reason.REPLAYED, f"Request id {request.id} was already used for another request.")
+        seen = (
+            db.connection().execute(SEEN, {"requester": request.requester, "request_id": request.id}).first()
+        )
         if seen is not None:
             if seen.request_hash == digest:
                 return str(seen.reply)
@@ -134,16 +196,13 @@ class Hub:
             raise _refuse(
                 Reason.STALE, f"The request was made at {made.isoformat()}, outside the 5-minute window."
             )
-        self._authorise(db, request)
+        requester, provider = self._authorise(db, request)
         try:
-            subject = services.translate(
-                db, self.ring.keys, request.requester, request.subject, request.provider
+            subject, index = services.translate_for_exchange(
+                db, self.ring.keys, requester, request.subject, provider, clock=self.clock
             )
-            index = services.person_index_of(db, request.requester, request.subject)
         except UnknownCode as exc:
             raise _refuse(Reason.UNKNOWN_CODE, f"{request.requester} holds no such code.") from exc
-        if index is None:  # pragma: no cover - translate found the row
-            raise _refuse(Reason.UNKNOWN_CODE, f"{request.requester} holds no such code.")
         exchange_id = exchange_id_for(request.requester, request.id)
         forward = Forward(
             id=exchange_id,
@@ -158,7 +217,7 @@ class Hub:
         hub_key = self.ring.signing_key(db, HUB)
         try:
             answer_token = self.transport.ask(
-                db, request.provider, jws.sign(forward.claims(), hub_key, HUB, Typ.FORWARD)
+                db, request.provider, forward, lambda: jws.sign(forward.claims(), hub_key, HUB, Typ.FORWARD)
             )
         except ProviderUnavailable as exc:
             raise _refuse(
@@ -168,7 +227,6 @@ class Hub:
         provided = self.clock.now()
         withheld = tuple(i for i, v in answer.items.items() if not v.disclose)
         entry = self.log_entry(exchange_id, request, digest, requested, provided, withheld, index)
-        (leaf,) = log.append(db, [entry], self.clock)
         reply = Reply(
             id=exchange_id,
             iat=int(provided.timestamp()),
@@ -182,47 +240,59 @@ class Hub:
             not_held=answer.not_held,
             requested_at=millis(requested),
             provided_at=millis(provided),
-            log_index=leaf,
+            log_index=0,  # set when the batch is appended
         )
-        signed = jws.sign(reply.claims(), hub_key, HUB, Typ.REPLY)
-        db.add(
-            Exchange(
-                exchange_id=exchange_id,
-                requester=request.requester,
-                request_id=request.id,
-                request_hash=digest,
-                provider=request.provider,
-                business=request.business,
-                items=" ".join(request.items),
-                withheld=" ".join(withheld),
-                by_proxy=request.by_proxy,
-                person_index=index,
-                requested_at=requested,
-                provided_at=provided,
-                leaf_index=leaf,
-                reply=signed,
-            )
+        in_batch[key] = (digest, position)
+        return (
+            entry,
+            {
+                "exchange_id": exchange_id,
+                "requester": request.requester,
+                "request_id": request.id,
+                "request_hash": digest,
+                "provider": request.provider,
+                "business": request.business,
+                "items": " ".join(request.items),
+                "withheld": " ".join(withheld),
+                "by_proxy": request.by_proxy,
+                "person_index": index,
+                "requested_at": requested,
+                "provided_at": provided,
+            },
+            reply,
         )
-        db.flush()
-        return signed
 
-    def _authorise(self, db: Session, request: Request) -> None:
+    def _authorise(self, db: Session, request: Request) -> tuple[services.AgencyInfo, services.AgencyInfo]:
         dictionary = sources.dictionary()
         unknown = [i for i in request.items if dictionary.get(i) is None]
         if unknown:
             raise _refuse(Reason.UNKNOWN_ITEM, f"Unknown item(s): {', '.join(unknown)}.")
-        try:
-            services.require_legal_basis(
-                db, request.requester, request.business, request.provider, request.items
-            )
-        except UnknownAgency as exc:
-            raise _refuse(Reason.UNKNOWN_AGENCY, exc.detail) from exc
-        except AgencyInactive as exc:
-            raise _refuse(Reason.AGENCY_INACTIVE, exc.detail) from exc
-        except NotPermittedByLegalBasis as exc:
+        found = []
+        for code in (request.requester, request.provider):
+            try:
+                info = self.ring.agency(db, code)
+            except UnknownAgency as exc:
+                raise _refuse(Reason.UNKNOWN_AGENCY, exc.detail, exc.detail_ja) from exc
+            if not info.active:
+                raise _refuse(
+                    Reason.AGENCY_INACTIVE,
+                    f"Agency {code} is not active.",
+                    f"機関 {code} は現在利用できません。",
+                )
+            found.append(info)
+        requester, provider = found
+        decision = authorise(
+            sources.legal_basis(), requester.type, request.business, provider.type, request.items
+        )
+        if not decision.allowed:
             raise ExchangeRefused(
-                Reason.NOT_PERMITTED.value, exc.detail, ja=exc.detail_ja, **exc.extra
-            ) from exc
+                Reason.NOT_PERMITTED.value,
+                decision.reason,
+                ja=decision.reason_ja,
+                refusal=decision.refusal.value if decision.refusal else None,
+                missing=list(decision.missing),
+            )
+        return requester, provider
 
     def _verified_answer(self, db: Session, token: str, forward: Forward) -> Answer:
         def bad(detail: str) -> ExchangeRefused:
@@ -330,6 +400,25 @@ def run_exchange(uow: Callable[[], AbstractContextManager[Session]], hub: Hub, t
             with uow() as db:
                 record_refusal(db, refused, token, hub.clock)
             raise
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def run_exchanges(
+    uow: Callable[[], AbstractContextManager[Session]], hub: Hub, tokens: list[str]
+) -> list[str | ExchangeRefused]:
+    """A batch (一括照会) in one transaction, refusals recorded in it too; a conflict with a concurrent batch
+    (the same request sent twice at once) retries the batch once, which then returns the first replies."""
+    for attempt in range(2):
+        try:
+            with uow() as db:
+                outcomes = hub.handle_many(db, tokens)
+                for token, outcome in zip(tokens, outcomes, strict=True):
+                    if isinstance(outcome, ExchangeRefused):
+                        record_refusal(db, outcome, token, hub.clock)
+                return outcomes
         except IntegrityError:
             if attempt:
                 raise

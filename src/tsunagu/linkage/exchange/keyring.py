@@ -38,6 +38,7 @@ class KeyRing:
         self._monotonic = monotonic
         self._public: dict[str, tuple[float, ec.EllipticCurvePublicKey]] = {}
         self._private: dict[str, ec.EllipticCurvePrivateKey] = {}
+        self._agencies: dict[str, tuple[float, services.AgencyInfo]] = {}
         self._lock = threading.Lock()
 
     def verification_key(self, db: Session, agency: str) -> ec.EllipticCurvePublicKey:
@@ -50,6 +51,22 @@ class KeyRing:
         with self._lock:
             self._public[agency] = (now, key)
         return key
+
+    def agency(self, db: Session, agency: str) -> services.AgencyInfo:
+        """The agency's id, type and active flag (raises :class:`UnknownAgency`); cached for ``ttl`` seconds."""
+        now = self._monotonic()
+        with self._lock:
+            cached = self._agencies.get(agency)
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        info = services.agency_info(db, agency)
+        with self._lock:
+            self._agencies[agency] = (now, info)
+        return info
+
+    def cached_signing_key(self, agency: str) -> ec.EllipticCurvePrivateKey | None:
+        with self._lock:
+            return self._private.get(agency)
 
     def signing_key(self, db: Session, agency: str) -> ec.EllipticCurvePrivateKey:
         with self._lock:
@@ -67,6 +84,8 @@ class KeyRing:
             if agency is None:
                 self._public.clear()
                 self._private.clear()
+                self._agencies.clear()
             else:
                 self._public.pop(agency, None)
                 self._private.pop(agency, None)
+                self._agencies.pop(agency, None)

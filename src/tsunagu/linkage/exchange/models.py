@@ -9,8 +9,9 @@ DELETE, as for the Merkle log)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
-from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tsunagu.db.base import Base
@@ -108,3 +109,10 @@ class Endpoint(Base):
     agency: Mapped[str] = mapped_column(String(32), unique=True)
     url: Mapped[str] = mapped_column(String(300))
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# Core handles on the tables, for the hot path (statements without ORM entity loading).
+EXCHANGES = cast(Table, Exchange.__table__)
+AGENCY_LOG = cast(Table, AgencyLogEntry.__table__)
+COPIES = cast(Table, Copy.__table__)
+ENDPOINTS = cast(Table, Endpoint.__table__)

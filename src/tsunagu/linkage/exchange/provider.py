@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from tsunagu.kernel.clock import Clock
@@ -20,6 +20,7 @@ from tsunagu.linkage.core.messages import (
     MAX_MESSAGE_BYTES,
     MAX_VALUE_BYTES,
     Answer,
+    Forward,
     InvalidMessage,
     ItemValue,
     Reason,
@@ -28,10 +29,21 @@ from tsunagu.linkage.core.messages import (
     parse_forward,
 )
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
-from tsunagu.linkage.exchange.models import AgencyLogEntry, Copy
+from tsunagu.linkage.exchange.models import AGENCY_LOG, COPIES, AgencyLogEntry, Copy
 
 PROVIDER = "provider"
 REQUESTER = "requester"
+DONE = select(AGENCY_LOG.c.message).where(
+    AGENCY_LOG.c.agency == bindparam("agency"),
+    AGENCY_LOG.c.role == PROVIDER,
+    AGENCY_LOG.c.exchange_id == bindparam("exchange_id"),
+)
+HELD = select(COPIES.c.item, COPIES.c.value, COPIES.c.disclose).where(
+    COPIES.c.agency == bindparam("agency"),
+    COPIES.c.code == bindparam("code"),
+    COPIES.c.item.in_(bindparam("items", expanding=True)),
+)
+INSERT_LOG = insert(AGENCY_LOG)
 
 
 def _now(clock: Clock | None) -> dt.datetime:
@@ -53,24 +65,35 @@ def answer(db: Session, ring: KeyRing, agency: str, token: str, *, clock: Clock 
         raise InvalidMessage(
             Reason.BAD_SIGNATURE, "the forward's signature does not verify with the hub's key"
         )
-    forward = parse_forward(parsed.payload)
+    return answer_forward(db, ring, agency, parse_forward(parsed.payload), clock=clock)
+
+
+PENDING = (
+    "linkage.pending_provider_log"  # Session.info key: log rows an in-process provider has yet to insert
+)
+
+
+def answer_forward(
+    db: Session,
+    ring: KeyRing,
+    agency: str,
+    forward: Forward,
+    *,
+    clock: Clock | None = None,
+    defer: bool = False,
+) -> str:
+    """Answer a forward already verified (or handed over in-process by the hub itself); return the signed answer.
+
+    ``defer``: leave the log row in ``db.info[PENDING]`` for the hub to insert with the rest of its batch (it
+    is the same transaction)."""
     if forward.provider != agency:
         raise InvalidMessage(Reason.MALFORMED, f"this forward is for {forward.provider}, not {agency}")
-    done = db.scalar(
-        select(AgencyLogEntry.message).where(
-            AgencyLogEntry.agency == agency,
-            AgencyLogEntry.role == PROVIDER,
-            AgencyLogEntry.exchange_id == forward.id,
-        )
-    )
+    conn = db.connection()
+    done = conn.execute(DONE, {"agency": agency, "exchange_id": forward.id}).scalar()
     if done is not None:
-        return done
+        return str(done)
     received = _now(clock)
-    rows = db.execute(
-        select(Copy.item, Copy.value, Copy.disclose).where(
-            Copy.agency == agency, Copy.code == forward.subject, Copy.item.in_(forward.items)
-        )
-    ).all()
+    rows = conn.execute(HELD, {"agency": agency, "code": forward.subject, "items": list(forward.items)}).all()
     held = {item: ItemValue(json.loads(value), disclose) for item, value, disclose in rows}
     message = Answer(
         id=new_id(),
@@ -84,23 +107,24 @@ def answer(db: Session, ring: KeyRing, agency: str, token: str, *, clock: Clock 
     )
     signed = jws.sign(message.claims(), ring.signing_key(db, agency), agency, Typ.ANSWER)
     provided = _now(clock)
-    db.add(
-        AgencyLogEntry(
-            agency=agency,
-            role=PROVIDER,
-            exchange_id=forward.id,
-            message_id=message.id,
-            counterpart=forward.requester,
-            business=forward.business,
-            items=" ".join(forward.items),
-            withheld=" ".join(i for i, v in message.items.items() if not v.disclose),
-            subject_code=forward.subject,
-            requested_at=received,
-            provided_at=provided,
-            message=signed,
-        )
-    )
-    db.flush()
+    row = {
+        "agency": agency,
+        "role": PROVIDER,
+        "exchange_id": forward.id,
+        "message_id": message.id,
+        "counterpart": forward.requester,
+        "business": forward.business,
+        "items": " ".join(forward.items),
+        "withheld": " ".join(i for i, v in message.items.items() if not v.disclose),
+        "subject_code": forward.subject,
+        "requested_at": received,
+        "provided_at": provided,
+        "message": signed,
+    }
+    if defer:
+        db.info.setdefault(PENDING, []).append(row)
+    else:
+        conn.execute(INSERT_LOG, row)
     return signed
 
 

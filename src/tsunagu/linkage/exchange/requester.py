@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tsunagu.kernel.clock import Clock
@@ -24,6 +24,7 @@ from tsunagu.linkage.core.messages import (
     InvalidMessage,
     ItemValue,
     Reason,
+    Reply,
     Request,
     Typ,
     new_id,
@@ -31,13 +32,18 @@ from tsunagu.linkage.core.messages import (
     request_hash,
 )
 from tsunagu.linkage.errors import ExchangeRefused
-from tsunagu.linkage.exchange.hub import Hub, run_exchange
+from tsunagu.linkage.exchange.hub import Hub, run_exchange, run_exchanges
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
-from tsunagu.linkage.exchange.models import AgencyLogEntry
-from tsunagu.linkage.exchange.provider import REQUESTER
+from tsunagu.linkage.exchange.models import AGENCY_LOG
+from tsunagu.linkage.exchange.provider import INSERT_LOG, REQUESTER
 from tsunagu.linkage.exchange.transport import JOSE
 
 EXCHANGE_PATH = "/linkage/v1/exchange"
+LOGGED = select(AGENCY_LOG.c.id).where(
+    AGENCY_LOG.c.agency == bindparam("agency"),
+    AGENCY_LOG.c.role == REQUESTER,
+    AGENCY_LOG.c.exchange_id == bindparam("exchange_id"),
+)
 Uow = Callable[[], AbstractContextManager[Session]]
 
 
@@ -54,12 +60,20 @@ class Result:
 
 
 class HubClient(Protocol):
+    trusted: bool  # the hub runs in this process: its replies need no signature check here
+
     def send(self, request: str) -> str:
         """The hub's signed reply; raises :class:`ExchangeRefused` with the hub's reason."""
         ...
 
+    def send_many(self, requests: list[str]) -> list[str | ExchangeRefused]:
+        """Replies or refusals, in order (一括照会)."""
+        ...
+
 
 class LocalHub:
+    trusted = True
+
     def __init__(self, uow: Uow, hub: Hub) -> None:
         self.uow = uow
         self.hub = hub
@@ -67,10 +81,15 @@ class LocalHub:
     def send(self, request: str) -> str:
         return run_exchange(self.uow, self.hub, request)
 
+    def send_many(self, requests: list[str]) -> list[str | ExchangeRefused]:
+        return run_exchanges(self.uow, self.hub, requests)
+
 
 class RemoteHub:
     """A hub over HTTP. Transport failures are refusals with reason ``provider-unavailable`` (nothing is known to
     have happened; the request may be sent again with the same id)."""
+
+    trusted = False
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         self.url = base_url.rstrip("/") + EXCHANGE_PATH
@@ -97,6 +116,15 @@ class RemoteHub:
             str(reason or Reason.PROVIDER_ERROR.value),
             str(detail or f"The hub answered HTTP {response.status_code}."),
         )
+
+    def send_many(self, requests: list[str]) -> list[str | ExchangeRefused]:
+        outcomes: list[str | ExchangeRefused] = []
+        for request in requests:
+            try:
+                outcomes.append(self.send(request))
+            except ExchangeRefused as refused:
+                outcomes.append(refused)
+        return outcomes
 
     def close(self) -> None:
         self.client.close()
@@ -128,14 +156,19 @@ def new_request(
     )
 
 
-def accept_reply(db: Session, ring: KeyRing, request: Request, token: str, reply_token: str) -> Result:
-    """Verify the hub's reply to ``request`` (sent as ``token``) and log it in the requester's log (once)."""
+def _verified_reply(
+    ring: KeyRing, db: Session, request: Request, token: str, reply_token: str, *, trusted: bool = False
+) -> Reply:
     try:
         parsed = jws.parse(reply_token, MAX_MESSAGE_BYTES)
         reply = parse_reply(parsed.payload)
     except (jws.MalformedJws, InvalidMessage) as exc:
         raise ExchangeRefused(Reason.PROVIDER_ERROR.value, f"The hub's reply is malformed: {exc}.") from exc
-    if parsed.typ != Typ.REPLY or parsed.kid != HUB or not jws.verify(parsed, ring.verification_key(db, HUB)):
+    if (
+        parsed.typ != Typ.REPLY
+        or parsed.kid != HUB
+        or not (trusted or jws.verify(parsed, ring.verification_key(db, HUB)))
+    ):
         raise ExchangeRefused(Reason.BAD_SIGNATURE.value, "The reply is not signed by the hub.")
     if (
         reply.in_reply_to != request.id
@@ -144,49 +177,103 @@ def accept_reply(db: Session, ring: KeyRing, request: Request, token: str, reply
         or reply.requester != request.requester
     ):
         raise ExchangeRefused(Reason.PROVIDER_ERROR.value, "The hub's reply is for another request.")
-    requested = dt.datetime.fromtimestamp(reply.requested_at / 1000, dt.UTC)
-    provided = dt.datetime.fromtimestamp(reply.provided_at / 1000, dt.UTC)
-    logged = db.scalar(
-        select(AgencyLogEntry.id).where(
-            AgencyLogEntry.agency == request.requester,
-            AgencyLogEntry.role == REQUESTER,
-            AgencyLogEntry.exchange_id == reply.id,
-        )
-    )
-    if logged is None:
-        db.add(
-            AgencyLogEntry(
-                agency=request.requester,
-                role=REQUESTER,
-                exchange_id=reply.id,
-                message_id=request.id,
-                counterpart=request.provider,
-                business=request.business,
-                items=" ".join(request.items),
-                withheld=" ".join(i for i, v in reply.items.items() if not v.disclose),
-                subject_code=request.subject,
-                requested_at=requested,
-                provided_at=provided,
-                message=token,
-            )
-        )
-        db.flush()
+    return reply
+
+
+def _result(request: Request, reply: Reply) -> Result:
     return Result(
         reply.id,
         request.id,
         request.provider,
         reply.items,
         reply.not_held,
-        requested,
-        provided,
+        dt.datetime.fromtimestamp(reply.requested_at / 1000, dt.UTC),
+        dt.datetime.fromtimestamp(reply.provided_at / 1000, dt.UTC),
         reply.log_index,
     )
 
 
+def _log_row(request: Request, token: str, reply: Reply, result: Result) -> dict[str, object]:
+    return {
+        "agency": request.requester,
+        "role": REQUESTER,
+        "exchange_id": reply.id,
+        "message_id": request.id,
+        "counterpart": request.provider,
+        "business": request.business,
+        "items": " ".join(request.items),
+        "withheld": " ".join(i for i, v in reply.items.items() if not v.disclose),
+        "subject_code": request.subject,
+        "requested_at": result.requested_at,
+        "provided_at": result.provided_at,
+        "message": token,
+    }
+
+
+def accept_reply(
+    db: Session, ring: KeyRing, request: Request, token: str, reply_token: str, *, trusted: bool = False
+) -> Result:
+    """Verify the hub's reply to ``request`` (sent as ``token``) and log it in the requester's log (once).
+
+    ``trusted``: the reply came from a hub in this process (its signature is not checked again here)."""
+    (outcome,) = accept_replies(db, ring, [(request, token, reply_token)], trusted=trusted)
+    if isinstance(outcome, ExchangeRefused):
+        raise outcome
+    return outcome
+
+
+def accept_replies(
+    db: Session,
+    ring: KeyRing,
+    exchanges: list[tuple[Request, str, str | ExchangeRefused]],
+    *,
+    trusted: bool = False,
+) -> list[Result | ExchangeRefused]:
+    """:func:`accept_reply` for a batch: one insert for every new log row."""
+    conn = db.connection()
+    outcomes: list[Result | ExchangeRefused] = []
+    rows = []
+    for request, token, reply_token in exchanges:
+        if isinstance(reply_token, ExchangeRefused):
+            outcomes.append(reply_token)
+            continue
+        try:
+            reply = _verified_reply(ring, db, request, token, reply_token, trusted=trusted)
+        except ExchangeRefused as refused:
+            outcomes.append(refused)
+            continue
+        result = _result(request, reply)
+        outcomes.append(result)
+        if conn.execute(LOGGED, {"agency": request.requester, "exchange_id": reply.id}).scalar() is None:
+            rows.append(_log_row(request, token, reply, result))
+    if rows:
+        conn.execute(INSERT_LOG, rows)
+    return outcomes
+
+
+def _signed(uow: Uow, ring: KeyRing, request: Request) -> str:
+    key = ring.cached_signing_key(request.requester)
+    if key is None:
+        with uow() as db:
+            key = ring.signing_key(db, request.requester)
+    return jws.sign(request.claims(), key, request.requester, Typ.REQUEST)
+
+
 def ask(uow: Uow, ring: KeyRing, hub: HubClient, request: Request) -> Result:
-    """The whole requester side: sign (one transaction), send, verify and log the reply (another)."""
-    with uow() as db:
-        token = sign_request(db, ring, request)
+    """The whole requester side: sign, send, verify the reply and log it (one transaction)."""
+    token = _signed(uow, ring, request)
     reply = hub.send(token)
     with uow() as db:
-        return accept_reply(db, ring, request, token, reply)
+        return accept_reply(db, ring, request, token, reply, trusted=hub.trusted)
+
+
+def ask_many(
+    uow: Uow, ring: KeyRing, hub: HubClient, requests: list[Request]
+) -> list[Result | ExchangeRefused]:
+    """一括照会: many requests at once (one hub transaction, one requester transaction); results in order."""
+    tokens = [_signed(uow, ring, r) for r in requests]
+    replies = hub.send_many(tokens)
+    with uow() as db:
+        return accept_replies(
+            db, ring, list(zip(requests, tokens, replies, strict=True)), trusted=hub.trusted
+        )

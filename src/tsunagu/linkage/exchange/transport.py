@@ -7,20 +7,22 @@ the hub verifies the answer the same way whichever way it came."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tsunagu.kernel.clock import Clock
-from tsunagu.linkage.core.messages import MAX_MESSAGE_BYTES, InvalidMessage
+from tsunagu.linkage.core.messages import MAX_MESSAGE_BYTES, Forward, InvalidMessage
 from tsunagu.linkage.exchange import provider
 from tsunagu.linkage.exchange.keyring import KeyRing
-from tsunagu.linkage.exchange.models import Endpoint
+from tsunagu.linkage.exchange.models import ENDPOINTS
 
 JOSE = "application/jose"
 ANSWER_PATH = "/linkage/v1/answer"
+ENDPOINT_URL = select(ENDPOINTS.c.url).where(ENDPOINTS.c.agency == bindparam("agency"))
 DEFAULT_TIMEOUT = 5.0  # seconds a provider has to answer
 
 
@@ -29,7 +31,10 @@ class ProviderUnavailable(Exception):
 
 
 class ProviderTransport(Protocol):
-    def ask(self, db: Session, provider: str, forward: str) -> str: ...
+    def ask(self, db: Session, provider: str, forward: Forward, signed: Callable[[], str]) -> str:
+        """The provider's signed answer to ``forward``; ``signed()`` gives the hub-signed forward for a provider
+        outside this process. Raises :class:`ProviderUnavailable`."""
+        ...
 
 
 class InProcess:
@@ -39,9 +44,15 @@ class InProcess:
         self.ring = ring
         self.clock = clock
 
-    def ask(self, db: Session, provider_code: str, forward: str) -> str:
+    def ask(self, db: Session, provider_code: str, forward: Forward, signed: Callable[[], str]) -> str:
+        """In the hub's process the forward is handed over as the object the hub built (the process is the trust
+        boundary: nothing to sign or verify); the provider signs its answer as always and its log row joins the
+        hub's batch."""
+        del signed
         try:
-            return provider.answer(db, self.ring, provider_code, forward, clock=self.clock)
+            return provider.answer_forward(
+                db, self.ring, provider_code, forward, clock=self.clock, defer=True
+            )
         except InvalidMessage as exc:
             raise ProviderUnavailable(f"refused the forward ({exc.reason}: {exc.detail})") from exc
 
@@ -75,11 +86,16 @@ class OverHttp:
             raise ProviderUnavailable("answered with an oversized message")
         return response.text
 
-    def ask(self, db: Session, provider_code: str, forward: str) -> str:
-        url = db.scalar(select(Endpoint.url).where(Endpoint.agency == provider_code))
+    def ask(self, db: Session, provider_code: str, forward: Forward, signed: Callable[[], str]) -> str:
+        url = endpoint_of(db, provider_code)
         if url is None:
             raise ProviderUnavailable("has no registered node")
-        return self.post(url.rstrip("/") + ANSWER_PATH, forward)
+        return self.post(url.rstrip("/") + ANSWER_PATH, signed())
+
+
+def endpoint_of(db: Session, agency: str) -> str | None:
+    url = db.connection().execute(ENDPOINT_URL, {"agency": agency}).scalar()
+    return None if url is None else str(url)
 
 
 class Routed:
@@ -89,7 +105,8 @@ class Routed:
         self.in_process = in_process
         self.remote = remote
 
-    def ask(self, db: Session, provider_code: str, forward: str) -> str:
-        if db.scalar(select(Endpoint.id).where(Endpoint.agency == provider_code)) is None:
-            return self.in_process.ask(db, provider_code, forward)
-        return self.remote.ask(db, provider_code, forward)
+    def ask(self, db: Session, provider_code: str, forward: Forward, signed: Callable[[], str]) -> str:
+        url = endpoint_of(db, provider_code)
+        if url is None:
+            return self.in_process.ask(db, provider_code, forward, signed)
+        return self.remote.post(url.rstrip("/") + ANSWER_PATH, signed())

@@ -34,10 +34,13 @@ __all__ = [
     "verify_log",
 ]
 
+_START_WRITE = text("DELETE FROM linkage_log_heads WHERE 1 = 0")
+_INSERT_ENTRIES = insert(store.ENTRIES)
+_INSERT_NODES = insert(store.NODES)
 APPEND_LOCK = 0x7473_756E_6C6F_67  # PostgreSQL advisory lock: one appender at a time ("tsunlog")
 
 
-def _lock(db: Session) -> None:
+def lock(db: Session) -> None:
     """Serialise appenders before they read the tree's size and right edge.
 
     PostgreSQL: a transaction-scoped advisory lock. SQLite: the sqlite3 module begins a transaction (and the
@@ -47,14 +50,14 @@ def _lock(db: Session) -> None:
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
     else:
-        db.execute(text("DELETE FROM linkage_log_heads WHERE 1 = 0"))
+        db.execute(_START_WRITE)
 
 
 def append(db: Session, entries: list[bytes], clock: Clock | None = None) -> list[int]:
     """Append ``entries`` as the next leaves; return their indexes. One batch: two multi-row inserts."""
     if not entries:
         return []
-    _lock(db)
+    lock(db)
     size = store.tree_size(db)
     edge = store.frontier(db, size)
     now = (clock or Clock()).now()
@@ -66,9 +69,10 @@ def append(db: Session, entries: list[bytes], clock: Clock | None = None) -> lis
         entry_rows.append({"leaf_index": index, "entry": entry, "leaf_hash": leaf, "appended_at": now})
         for level, digest in merkle.push(edge, leaf):
             node_rows.append({"level": level, "node_index": ((index + 1) >> level) - 1, "hash": digest})
-    db.execute(insert(store.ENTRIES), entry_rows)
+    conn = db.connection()
+    conn.execute(_INSERT_ENTRIES, entry_rows)
     if node_rows:
-        db.execute(insert(store.NODES), node_rows)
+        conn.execute(_INSERT_NODES, node_rows)
     return list(range(size, size + len(entries)))
 
 

@@ -19,11 +19,12 @@ PLACEHOLDER = bytes(merkle.HASH_SIZE)
 ENTRIES = LogEntry.metadata.tables[LogEntry.__tablename__]
 NODES = LogNode.metadata.tables[LogNode.__tablename__]
 HEADS = LogHead.metadata.tables[LogHead.__tablename__]
+_LAST_INDEX = select(func.max(ENTRIES.c.leaf_index))
 
 
 def tree_size(db: Session) -> int:
     """The number of entries (the last index + 1)."""
-    last = db.execute(select(func.max(ENTRIES.c.leaf_index))).scalar()
+    last = db.connection().execute(_LAST_INDEX).scalar()
     return 0 if last is None else int(last) + 1
 
 
