@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tests.rfc9162_verifier import verify_inclusion_json, verify_tree_head_signature
 
 from tsunagu.audit.models import AuditEntry
+from tsunagu.linkage import api as linkage
 from tsunagu.registry.models import Person
 
 from .conftest import AS_OF, CitizenLoginFn, ClientFactory
@@ -99,6 +100,37 @@ def test_the_proof_downloads_and_verifies_and_someone_elses_is_not_found(
     assert stranger.get(link).status_code == 404
     assert stranger.get("/my/exchanges/not-an-id/proof.json").status_code == 404
     assert exchange_id not in stranger.get("/my/exchanges").text
+
+
+def test_a_withheld_item_is_not_shown_and_english_reads_well(
+    new_client: ClientFactory,
+    citizen_session: CitizenLoginFn,
+    pick_resident: Callable[..., int],
+    csrf: Callable[[TestClient], str],
+    web_app: FastAPI,
+) -> None:
+    person = pick_resident(head=True)
+    ctx = web_app.state.ctx
+    keys = linkage.linkage_keys(ctx.settings)
+    with ctx.uow() as db:
+        code = linkage.code_for(db, keys, "JPS", person)
+        linkage.put_copy(
+            db, "JPS", code, {"pension.status": "secret-status-value"}, withhold=("pension.status",)
+        )
+    browser = new_client()
+    citizen_session(browser, person)
+    page = _fetch(browser, csrf)
+    assert "開示の対象外です" in page
+    assert "secret-status-value" not in page
+    history = browser.get("/my/exchanges").text
+    assert ">日本年金機構<" not in history  # logged, but not shown to the person (番号法 art. 23(2))
+    english = browser.post(
+        "/my/self-information", data={"csrf_token": csrf(browser)}, headers={"Accept-Language": "en"}
+    ).text
+    assert "Japan Pension Service" in english
+    assert "Not disclosed" in english
+    assert re.search(r"¥\d{1,3}(,\d{3})+", english)
+    assert "Fetch again" in english
 
 
 def _parent_and_minor(web_app: FastAPI) -> tuple[int, int]:
