@@ -15,6 +15,7 @@ from typing import Protocol
 
 import httpx
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tsunagu.kernel.clock import Clock
@@ -32,7 +33,7 @@ from tsunagu.linkage.core.messages import (
     request_hash,
 )
 from tsunagu.linkage.errors import ExchangeRefused
-from tsunagu.linkage.exchange.hub import Hub, run_exchange, run_exchanges
+from tsunagu.linkage.exchange.hub import Hub, record_refusal, run_exchange, run_exchanges
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
 from tsunagu.linkage.exchange.models import AGENCY_LOG
 from tsunagu.linkage.exchange.provider import INSERT_LOG, REQUESTER
@@ -259,9 +260,36 @@ def _signed(uow: Uow, ring: KeyRing, request: Request) -> str:
     return jws.sign(request.claims(), key, request.requester, Typ.REQUEST)
 
 
+def _local_round_trip(
+    hub: LocalHub, ring: KeyRing, requests: list[Request], tokens: list[str]
+) -> list[Result | ExchangeRefused]:
+    """Requester and hub in one process: the hub's work, the refusals and the requester's log in one transaction
+    (the requester's log row commits with the hub's record, so neither exists without the other). A conflict with
+    a concurrent copy of the same request retries once, which then returns the first reply."""
+    for attempt in range(2):
+        try:
+            with hub.uow() as db:
+                replies = hub.hub.handle_many(db, tokens)
+                for token, reply in zip(tokens, replies, strict=True):
+                    if isinstance(reply, ExchangeRefused):
+                        record_refusal(db, reply, token, hub.hub.clock)
+                return accept_replies(
+                    db, ring, list(zip(requests, tokens, replies, strict=True)), trusted=True
+                )
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def ask(uow: Uow, ring: KeyRing, hub: HubClient, request: Request) -> Result:
-    """The whole requester side: sign, send, verify the reply and log it (one transaction)."""
+    """The whole requester side: sign, send, verify the reply and log it. Raises :class:`ExchangeRefused`."""
     token = _signed(uow, ring, request)
+    if isinstance(hub, LocalHub):
+        (outcome,) = _local_round_trip(hub, ring, [request], [token])
+        if isinstance(outcome, ExchangeRefused):
+            raise outcome
+        return outcome
     reply = hub.send(token)
     with uow() as db:
         return accept_reply(db, ring, request, token, reply, trusted=hub.trusted)
@@ -270,8 +298,10 @@ def ask(uow: Uow, ring: KeyRing, hub: HubClient, request: Request) -> Result:
 def ask_many(
     uow: Uow, ring: KeyRing, hub: HubClient, requests: list[Request]
 ) -> list[Result | ExchangeRefused]:
-    """一括照会: many requests at once (one hub transaction, one requester transaction); results in order."""
+    """一括照会: many requests at once; results (or refusals) in order."""
     tokens = [_signed(uow, ring, r) for r in requests]
+    if isinstance(hub, LocalHub):
+        return _local_round_trip(hub, ring, requests, tokens)
     replies = hub.send_many(tokens)
     with uow() as db:
         return accept_replies(
