@@ -7,14 +7,17 @@ import base64
 import dataclasses
 import hashlib
 import json
+import re
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from tests.integration.linkage.conftest import CITY, PENSION, TAX, World
+from tests.integration.linkage.conftest import CITY, EXCHANGE_NUMBERS, PENSION, TAX, World
+from tests.integration.linkage.test_codes import _dump
 from tests.rfc9162_verifier import verify_inclusion_json, verify_tree_head_signature
 
+from tsunagu.db.models_registry import metadata
 from tsunagu.kernel.errors import NotFound
 from tsunagu.linkage import api as linkage
 from tsunagu.linkage.core import jws
@@ -205,3 +208,41 @@ def test_the_persons_proof_verifies_with_the_independent_verifier(world: World, 
     assert not verify_inclusion_json(tampered)
     with world.platform.uow() as db, pytest.raises(NotFound):  # someone else's exchange
         linkage.inclusion_proof_for(db, world.keys, signer, world.people[0], result.exchange_id)
+
+
+def _jws_payloads(text_dump: str) -> list[str]:
+    """Every compact JWS in a dump, its payload decoded (a number inside a signed message is base64url)."""
+    found = []
+    for header, payload in re.findall(r"(eyJ[\w-]+)\.([\w-]+)\.[\w-]+", text_dump):
+        del header
+        found.append(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8", "replace"))
+    return found
+
+
+def test_no_agency_table_log_or_message_holds_a_my_number(world: World, engine: Engine) -> None:
+    """After exchanges of every kind (permitted, withheld, refused, repeated), no linkage table, no hub-log entry
+    and no signed message stored anywhere spells a resident's My Number; a person's codes differ per agency."""
+    platform = world.platform
+    for person in range(3):
+        linkage.ask(platform.uow, platform.ring, platform.local_hub(), request(world, person))
+    withheld = linkage.new_request(
+        CITY, PENSION, "CHILD-REARING-01", ("pension.status",), world.city_codes[0], clock=platform.clock
+    )
+    linkage.ask(platform.uow, platform.ring, platform.local_hub(), withheld)
+    refused(world, signed(world, request(world, provider=PENSION, items=("pension.benefit_amount",))))
+    tables = [t.name for t in metadata.sorted_tables if t.name.startswith("linkage_")]
+    assert {"linkage_exchanges", "linkage_agency_log", "linkage_copies", "linkage_log_entries"} <= set(tables)
+    scanned = 0
+    for table in tables:
+        dump = _dump(engine, table)
+        for text_ in [dump, *_jws_payloads(dump)]:
+            scanned += 1
+            for number in EXCHANGE_NUMBERS:
+                assert number not in text_, table
+                assert number.encode().hex() not in text_, table
+    assert scanned > len(tables)  # signed messages were found and decoded
+    with platform.uow() as db:  # positive control: the scan would see a number inside a signed message
+        control = jws.sign({"n": EXCHANGE_NUMBERS[0]}, platform.ring.signing_key(db, CITY), CITY, "x")
+    assert EXCHANGE_NUMBERS[0] in _jws_payloads(f"row {control} row")[0]
+    codes = {world.code(agency, 0) for agency in (CITY, TAX, PENSION, "MYNAPORTAL", "VRS")}
+    assert len(codes) == 5
