@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 from tsunagu.cli import build
 from tsunagu.db.engine import make_engine, make_session_factory, unit_of_work
 from tsunagu.kernel.clock import Clock
+from tsunagu.linkage import api as linkage
 from tsunagu.linkage.log import services
 from tsunagu.linkage.log.signer import LogSigner
+from tsunagu.pki import api as pki
 from tsunagu.settings import load_settings
 
 from .. import rfc9162_verifier as rfc
@@ -100,3 +102,49 @@ def test_a_tampered_entry_fails_verification_with_its_index(run: Invoke, data_di
     code, out, _ = run("audit", "verify", "--json", ok=False)
     assert code == 1
     assert json.loads(out)["first_bad_index"] == 11
+
+
+def test_an_altered_exchange_in_the_hub_log_is_detected(run: Invoke, data_dir: Path) -> None:
+    """Real exchanges through the hub, then one stored hub-log entry changed (the requester rewritten, as someone
+    hiding who asked would do): ``tsunagu audit verify`` names the entry."""
+    settings = load_settings(data_dir=data_dir)
+    engine = make_engine(settings)
+    factory = make_session_factory(engine)
+    keys = linkage.linkage_keys(settings)
+    trust = pki.trust_services(settings, Clock())
+    with unit_of_work(factory) as db:
+        linkage.provision_all(db, trust, keys)
+        codes = []
+        for person in (1, 2, 3):
+            codes.append(linkage.code_for(db, keys, "LG-142051", person))
+            tax = linkage.code_for(db, keys, "LG-142051-TAX", person)
+            linkage.put_copy(db, "LG-142051-TAX", tax, {"local_tax.income": 1_000_000 * person})
+    platform = linkage.build_exchange(factory, trust, keys)
+    results = [
+        linkage.ask(
+            platform.uow,
+            platform.ring,
+            platform.local_hub(),
+            linkage.new_request(
+                "LG-142051", "LG-142051-TAX", "CHILD-ALLOWANCE-01", ("local_tax.income",), code
+            ),
+        )
+        for code in codes
+    ]
+    with unit_of_work(factory) as db:
+        services.sign_tree_head(db, Clock(), LogSigner.from_settings(settings))
+    engine.dispose()
+    _, out, _ = run("audit", "verify", "--json")
+    assert json.loads(out)["ok"] is True
+    target = results[1].log_index
+    with sqlite3.connect(data_dir / "tsunagu.db") as conn:
+        (entry,) = conn.execute(
+            "SELECT entry FROM linkage_log_entries WHERE leaf_index = ?", (target,)
+        ).fetchone()
+        altered = bytes(entry).replace(b'"requester":"LG-142051"', b'"requester":"LG-131016"')
+        assert altered != bytes(entry)
+        conn.execute("DROP TRIGGER linkage_log_entries_no_update")
+        conn.execute("UPDATE linkage_log_entries SET entry = ? WHERE leaf_index = ?", (altered, target))
+    code, out, _ = run("audit", "verify", "--json", ok=False)
+    assert code == 1
+    assert json.loads(out)["first_bad_index"] == target
