@@ -46,7 +46,7 @@ from tsunagu.web.templating import make_environment
 
 OPENAPI_URL = "/api/v1/openapi.json"
 # Protocol endpoints called by programs without cookies (they read no cookie, so there is nothing to forge).
-CSRF_EXEMPT = ("/api/v1/card-login/", "/oidc/token", "/oidc/userinfo")
+CSRF_EXEMPT = ("/api/v1/card-login/", "/oidc/token", "/oidc/userinfo", "/linkage/v1/")
 API_DESCRIPTION = (
     "JSON API of tsunagu. Every error is RFC 9457 `application/problem+json`. Staff endpoints accept a "
     "bearer token (`tsunagu staff token`) or the staff session cookie with an `X-CSRF-Token` header for writes."
@@ -77,7 +77,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     trust = pki_api.trust_services(settings, clock)  # one per app: it caches the CA certificates
     ctx.extras["trust"] = trust
     exchange = linkage_api.build_exchange(
-        ctx.sessions, trust, linkage_api.linkage_keys(settings), clock=clock
+        ctx.sessions, trust, linkage_api.linkage_keys(settings), clock=clock, timeout=settings.linkage_timeout
     )
     ctx.extras["exchange"] = exchange
     reg = registry_api.registry_context(settings, clock, wiring.registry_listeners(settings, clock, trust))

@@ -20,6 +20,7 @@ from tsunagu.identity.proxies import cli as proxies_cli
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import cli as linkage_cli
 from tsunagu.linkage.log import cli as linkage_log_cli
+from tsunagu.linkage.node import cli as node_cli
 from tsunagu.pki import cli as pki_cli
 from tsunagu.registry import cli as registry_cli
 
@@ -82,6 +83,7 @@ def build() -> typer.Typer:
     app.add_typer(pki_cli.build(), name="pki")
     app.add_typer(linkage_log_cli.build(), name="audit")
     app.add_typer(linkage_cli.build(), name="linkage")
+    app.add_typer(node_cli.build(), name="node")
 
     @db_app.command("upgrade")
     def db_upgrade(

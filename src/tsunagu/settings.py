@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     citizen_absolute_minutes: int = Field(
         default=8 * 60, ge=1, le=7 * 24 * 60, description="Citizen session lifetime, however active."
     )
+    linkage_timeout: float = Field(
+        default=5.0, gt=0, le=120, description="Seconds the linkage hub waits for a node's answer."
+    )
     environment: Literal["production", "demo", "test"] = "production"
     log_level: str = "INFO"
 

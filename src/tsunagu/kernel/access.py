@@ -46,6 +46,13 @@ class Access:
         RFC 6749 / RFC 6750) because the protocol defines how."""
         return cls("oauth_client")
 
+    @classmethod
+    def signed_message(cls) -> Access:
+        """A program exchanging signed messages (the linkage hub and its nodes): open at the HTTP level, because
+        the handler authenticates every message by its signature (JWS by a certified agency key), as X-Road's
+        message-level security does; no cookie or bearer token is read."""
+        return cls("signed_message")
+
 
 @dataclass(frozen=True)
 class Principal:
