@@ -1,5 +1,6 @@
 """``tsunagu linkage ...``: the participating agencies, the legal-basis table (別表), and checking a request
-against it. These commands read the packaged data files; they need no database."""
+against it (these read the packaged data files and need no database); ``load`` and ``log`` (in
+:mod:`tsunagu.linkage.exchange.cli`) and ``notices`` work on the platform's database."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tsunagu.clikit import emit, fail
 from tsunagu.linkage import sources
 from tsunagu.linkage.core.dictionary import CatalogueError
 from tsunagu.linkage.core.legal_basis import LegalBasisRow, authorise
+from tsunagu.linkage.exchange import cli as exchange_cli
 from tsunagu.linkage.notices import cli as notices_cli
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
@@ -117,6 +119,7 @@ def build() -> typer.Typer:
         if not decision.allowed:
             raise typer.Exit(2)
 
+    exchange_cli.register(app)
     app.add_typer(notices_cli.build(), name="notices")
 
     return app

@@ -15,6 +15,7 @@ from tsunagu.registry.services.queries import (
     Stats,
     get_resident,
     history,
+    person_ids_by_my_number,
     search,
     stats,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "known_municipality",
     "municipalities",
     "name_and_status",
+    "person_ids_by_my_number",
     "record_death",
     "record_event",
     "record_move_out",

@@ -299,3 +299,27 @@ def stats(db: Session, viewer: Principal | None, today: dt.date, *, with_events:
         for k, n in db.execute(select(PersonEvent.kind, func.count()).group_by(PersonEvent.kind)):
             events[str(k)] = int(n)
     return Stats(residents, households, former, by_sex, bands, events, suppressed)
+
+
+def person_ids_by_my_number(db: Session, keys: RegistryKeys, numbers: list[str]) -> dict[str, int]:
+    """The registry edge for other domains: My Number → registry person id, through the blind index (the number
+    itself is never compared or stored). Numbers not on the register are absent from the result; a malformed
+    number raises :class:`InvalidIdentifier`."""
+    wanted: dict[bytes, str] = {}
+    for raw in numbers:
+        digits = normalize_digits(raw)
+        if len(digits) != 12 or not is_valid_my_number(digits):
+            raise InvalidIdentifier(
+                "my_number", "check digit does not match" if len(digits) == 12 else "12 digits"
+            )
+        wanted[keys.index.digest(digits.encode())] = raw
+    found: dict[str, int] = {}
+    indexes = list(wanted)
+    for lo in range(0, len(indexes), 500):
+        chunk = indexes[lo : lo + 500]
+        for pid, index in db.execute(
+            select(Person.id, Person.my_number_index).where(Person.my_number_index.in_(chunk))
+        ):
+            if index is not None:
+                found[wanted[bytes(index)]] = int(pid)
+    return found
