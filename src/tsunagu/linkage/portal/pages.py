@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -185,8 +186,12 @@ def router(platform_of: Callable[[Request], ExchangePlatform]) -> APIRouter:
     async def self_information_fetch(request: Request) -> Response:
         me = citizen_principal(request)
         ctx = ctx_of(request)
-        results = services.fetch_self_information(
-            platform_of(request), _keys(ctx), me.subject_person_id, by_proxy=_acting(me)
+        results = await run_in_threadpool(  # several exchanges, each in its own transactions: off the loop
+            services.fetch_self_information,
+            platform_of(request),
+            _keys(ctx),
+            me.subject_person_id,
+            by_proxy=_acting(me),
         )
         with ctx.uow() as db:
             services.record_fetch(db, me, results)
