@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,6 +51,7 @@ from tsunagu.linkage.node.registration import NodeTyp
 from tsunagu.web.access import guard
 from tsunagu.web.errors import problem
 
+EXCHANGES_IN_FLIGHT = 4  # per worker, within the pool of 5 connections: more wait here, not as threads
 BODY_LIMIT = (
     MAX_MESSAGE_BYTES + 1024
 )  # a request JWS is at most MAX_MESSAGE_BYTES; a little slack for whitespace
@@ -167,6 +169,7 @@ def log_key(db: Session) -> dict[str, Any]:
 
 def router(platform_of: Callable[[Request], ExchangePlatform]) -> APIRouter:
     api = APIRouter(tags=["linkage"])
+    in_flight: list[CapacityLimiter] = []  # made on first use: a limiter belongs to the worker's event loop
 
     @api.post(
         "/linkage/v1/exchange",
@@ -185,8 +188,12 @@ def router(platform_of: Callable[[Request], ExchangePlatform]) -> APIRouter:
             )
         platform = platform_of(request)
         token = body.decode("utf-8", errors="replace").strip()
-        try:  # sync, and it may wait on a node over HTTP: a worker thread
-            reply = await run_in_threadpool(run_exchange, platform.uow, platform.hub, token)
+        try:  # sync, and it may wait on a node over HTTP: a worker thread, at most 4 at once per worker
+            if not in_flight:
+                in_flight.append(CapacityLimiter(EXCHANGES_IN_FLIGHT))
+            reply = await to_thread.run_sync(
+                run_exchange, platform.uow, platform.hub, token, limiter=in_flight[0]
+            )
         except ExchangeRefused as refused:
             return _problem_of(request, refused)
         return Response(reply, media_type=JOSE)

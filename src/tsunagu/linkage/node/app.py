@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from anyio import CapacityLimiter, to_thread
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -41,6 +41,7 @@ WITHDRAW_PATH = "/linkage/v1/nodes/withdraw"
 BODY_LIMIT = MAX_MESSAGE_BYTES + 1024
 REGISTER_ATTEMPTS = 6  # with backoff 0.25, 0.5, 1, 2, 4 s: about 8 s for a hub that is still starting
 PROBLEM_JSON = "application/problem+json"
+ANSWERS_IN_FLIGHT = 8  # worker threads answering at once (each holds a pooled database connection)
 
 
 class NodeError(Exception):
@@ -61,7 +62,10 @@ class Node:
     def from_settings(cls, settings: Settings, agency: str, *, delay: float = 0.0) -> Node:
         clock = Clock()
         ring = KeyRing(pki.trust_services(settings, clock), LinkageKeys.from_master(settings.master_secret()))
-        return cls(agency, make_session_factory(make_engine(settings)), ring, clock, delay)
+        engine = make_engine(
+            settings, pool_size=ANSWERS_IN_FLIGHT
+        )  # one pooled connection per answering thread
+        return cls(agency, make_session_factory(engine), ring, clock, delay)
 
     def answer(self, token: str) -> str:
         with unit_of_work(self.sessions) as db:
@@ -86,6 +90,8 @@ def _problem(status: int, reason: str, detail: str) -> JSONResponse:
 
 
 def create_node_app(node: Node) -> Starlette:
+    in_flight: list[CapacityLimiter] = []  # made on first use, inside the server's event loop
+
     async def answer(request: Request) -> Response:
         declared = request.headers.get("content-length", "")
         if not declared.isdigit():  # the hub always sends a length; nothing unbounded is read
@@ -98,7 +104,10 @@ def create_node_app(node: Node) -> Starlette:
                 node.delay
             )  # a slow agency (tests): before any work, so nothing is written yet
         try:
-            signed = await run_in_threadpool(node.answer, body.decode("utf-8", "replace").strip())
+            if not in_flight:
+                in_flight.append(CapacityLimiter(ANSWERS_IN_FLIGHT))
+            token = body.decode("utf-8", "replace").strip()
+            signed = await to_thread.run_sync(node.answer, token, limiter=in_flight[0])
         except InvalidMessage as exc:
             return _problem(400, exc.reason.value, exc.detail)
         return Response(signed, media_type=JOSE)
