@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import os
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +26,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import TEST_SECRET, make_settings
-from tests.integration.linkage.nodes import CITY, PENSION, TAX, Federation, requester_side, seed
+from tests.integration.linkage.nodes import (
+    CITY,
+    PENSION,
+    TAX,
+    Federation,
+    requester_side,
+    seed,
+    tsunagu_command,
+)
 from tests.rfc9162_verifier import verify_tree_head_signature
 
 from tsunagu.db.engine import unit_of_work
@@ -309,3 +319,32 @@ def test_a_node_killed_mid_request_leaves_consistent_logs(world: World) -> None:
     assert world.counts() == {**before, "refusals": before["refusals"] + 1}  # nothing half-logged anywhere
     world.fed.start_node(TAX)
     retry_succeeds_once(world, req, token)
+
+
+def test_tsunagu_node_ask_prints_the_verified_reply_and_exit_2_when_refused(world: World) -> None:
+    base = ["node", "ask", "--agency", CITY, "--hub", world.hub_url, "--data-dir", str(world.fed.data_dir)]
+    base += ["--business", ALLOWANCE, "--code", world.city_codes[2]]
+    env = world.fed.env
+    done = subprocess.run(  # noqa: S603 - our own CLI
+        [*tsunagu_command(), *base, "--provider", PENSION, "--item", "pension.insured_status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["ok"] is True
+    assert out["items"] == {"pension.insured_status": {"value": "1", "disclose": True}}
+    assert world.counts(out["exchange_id"])["requester_log"] == 1
+    refused = subprocess.run(  # noqa: S603 - our own CLI
+        [*tsunagu_command(), *base, "--provider", PENSION, "--item", "pension.benefit_amount"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert json.loads(refused.stdout)["reason"] == "not-permitted-by-legal-basis"

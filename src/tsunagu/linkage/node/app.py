@@ -175,6 +175,12 @@ def run(node: Node, hub: str, host: str, port: int, advertise: str | None = None
     """Serve until stopped; register once listening; withdraw on a clean stop. Raises :class:`NodeError`."""
     import uvicorn  # noqa: PLC0415 - only needed when serving
 
+    try:  # before listening: a data dir without the agency's key (or without a database) fails at once
+        node.node_message(NodeTyp.REGISTER, advertise or "http://127.0.0.1")
+    except Exception as exc:  # reported as the reason the node cannot start
+        first = str(exc).splitlines()[0][:160] if str(exc) else ""
+        raise NodeError(f"cannot open {node.agency}'s signing key ({type(exc).__name__}: {first})") from exc
+
     config = uvicorn.Config(
         create_node_app(node),
         host=host,
@@ -197,8 +203,8 @@ def run(node: Node, hub: str, host: str, port: int, advertise: str | None = None
         url = advertise or f"http://{'[' + host + ']' if ':' in host else host}:{bound}"
         try:
             await asyncio.to_thread(register, node, hub, url)
-        except NodeError as exc:
-            failure.append(exc)
+        except Exception as exc:  # any failure to register stops the node
+            failure.append(exc if isinstance(exc, NodeError) else NodeError(f"{type(exc).__name__}: {exc}"))
             server.should_exit = True
             return
         registered.append(url)
