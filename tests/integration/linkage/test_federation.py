@@ -23,7 +23,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import TEST_SECRET, make_settings
 from tests.integration.linkage.nodes import (
@@ -348,3 +348,24 @@ def test_tsunagu_node_ask_prints_the_verified_reply_and_exit_2_when_refused(worl
     )
     assert refused.returncode == 2
     assert json.loads(refused.stdout)["reason"] == "not-permitted-by-legal-basis"
+
+
+def test_a_node_stopping_cleanly_withdraws_and_the_hub_keeps_its_endpoint(world: World) -> None:
+    def withdrawals() -> int:
+        query = text(
+            "SELECT count(*) FROM audit_entries WHERE action = 'linkage:node:register' "
+            "AND subject = :agency AND CAST(detail AS TEXT) LIKE '%withdrawn%'"
+        )
+        with world.uow() as db:
+            return int(db.execute(query, {"agency": PENSION}).scalar_one())
+
+    before = withdrawals()
+    node = world.fed.nodes.pop(PENSION)
+    node.stop()  # SIGTERM: uvicorn stops, then the node tells the hub
+    assert withdrawals() == before + 1
+    with world.uow() as db:
+        assert db.scalar(select(Endpoint.url).where(Endpoint.agency == PENSION)) == node.url
+    req = world.request(0, provider=PENSION, items=("pension.insured_status",))
+    problem, _took = refused_over_http(world, world.sign(req))
+    assert problem.reason == "provider-unavailable"  # never answered in-process behind the node's back
+    world.fed.start_node(PENSION)

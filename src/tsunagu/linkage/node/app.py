@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,7 +90,8 @@ def _problem(status: int, reason: str, detail: str) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
-def create_node_app(node: Node) -> Starlette:
+def create_node_app(node: Node, on_stop: Callable[[], None] | None = None) -> Starlette:
+    """The node's routes; ``on_stop`` runs (in a thread) while the server shuts down, before it exits."""
     in_flight: list[CapacityLimiter] = []  # made on first use, inside the server's event loop
 
     async def answer(request: Request) -> Response:
@@ -115,8 +117,15 @@ def create_node_app(node: Node) -> Starlette:
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"ok": True, "agency": node.agency})
 
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if on_stop is not None:
+            await asyncio.to_thread(on_stop)
+
     return Starlette(
-        routes=[Route(ANSWER_PATH, answer, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])]
+        routes=[Route(ANSWER_PATH, answer, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])],
+        lifespan=lifespan,
     )
 
 
@@ -181,8 +190,15 @@ def run(node: Node, hub: str, host: str, port: int, advertise: str | None = None
         first = str(exc).splitlines()[0][:160] if str(exc) else ""
         raise NodeError(f"cannot open {node.agency}'s signing key ({type(exc).__name__}: {first})") from exc
 
+    failure: list[NodeError] = []
+    registered: list[str] = []
+
+    def on_stop() -> None:  # inside the server's shutdown: uvicorn re-raises SIGTERM once serve() returns
+        if registered:
+            withdraw(node, hub, registered[0])
+
     config = uvicorn.Config(
-        create_node_app(node),
+        create_node_app(node, on_stop),
         host=host,
         port=port,
         access_log=False,
@@ -191,8 +207,6 @@ def run(node: Node, hub: str, host: str, port: int, advertise: str | None = None
         server_header=False,
     )
     server = uvicorn.Server(config)
-    failure: list[NodeError] = []
-    registered: list[str] = []
 
     async def announce() -> None:
         while not server.started:
@@ -219,5 +233,3 @@ def run(node: Node, hub: str, host: str, port: int, advertise: str | None = None
     asyncio.run(main())
     if failure:
         raise failure[0]
-    if registered:
-        withdraw(node, hub, registered[0])
