@@ -56,6 +56,7 @@ class AuditAction(StrEnum):
     LINKAGE_EXCHANGE_REFUSED = "linkage:exchange:refuse"
     LINKAGE_NOTICE_SENT = "linkage:notice:send"
     LINKAGE_NODE_REGISTERED = "linkage:node:register"
+    LINKAGE_NODE_WITHDRAWN = "linkage:node:withdraw"
     LINKAGE_COPIES_LOADED = "linkage:copy:load"
     LINKAGE_SELF_INFORMATION_FETCHED = "linkage:self_information:fetch"
     LINKAGE_PROOF_DOWNLOADED = "linkage:proof:download"

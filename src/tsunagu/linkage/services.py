@@ -476,5 +476,10 @@ def translate_for_exchange(
         )
     if row.code is not None:
         return row.code, row.person_index
-    issued = _issue(db, keys, _agency(db, target.code), keys.open_person(row.person_sealed), clock)
+    # The target's first code is issued and committed on its own, before anything is forwarded: the exchange's
+    # transaction must not hold a write (on SQLite, the database's one writer lock) while a provider in another
+    # process answers and writes its own log. Issuing is idempotent, so a later refusal leaves nothing wrong.
+    with Session(bind=db.get_bind()) as other:
+        issued = _issue(other, keys, _agency(other, target.code), keys.open_person(row.person_sealed), clock)
+        other.commit()
     return issued, row.person_index

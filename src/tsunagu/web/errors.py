@@ -20,7 +20,7 @@ PROBLEM_JSON = "application/problem+json"
 
 def wants_json(request: Request) -> bool:
     return (
-        request.url.path.startswith("/api/")
+        request.url.path.startswith(("/api/", "/linkage/v1/"))
         or request.url.path == "/healthz"
         or (
             "application/json" in request.headers.get("accept", "")

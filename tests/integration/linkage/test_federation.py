@@ -163,6 +163,17 @@ def test_a_permitted_exchange_over_http_lands_in_the_three_logs(world: World) ->
         assert provided.subject_code != world.city_codes[1]  # the node knows the person by its own code only
 
 
+def test_a_persons_first_exchange_with_a_node_issues_its_code_before_forwarding(world: World) -> None:
+    """The provider's code for this person does not exist yet: the hub issues and commits it on its own before
+    forwarding, so it holds no write (on SQLite: the one writer lock) while the node writes its own log."""
+    with world.uow() as db:
+        city = linkage.code_for(db, linkage.linkage_keys(world.settings), CITY, 9_990_001)
+    remote = linkage.RemoteHub(world.hub_url)
+    result = linkage.ask(world.uow, world.ring, remote, dataclasses.replace(world.request(0), subject=city))
+    assert result.not_held == ("local_tax.income",)  # the tax office holds nothing for a person it never saw
+    assert world.counts(result.exchange_id)["provider_log"] == 1
+
+
 def test_a_request_outside_the_table_is_refused_over_http_with_403(world: World) -> None:
     before = world.counts()
     req = world.request(provider=PENSION, items=("pension.benefit_amount",))
@@ -353,8 +364,7 @@ def test_tsunagu_node_ask_prints_the_verified_reply_and_exit_2_when_refused(worl
 def test_a_node_stopping_cleanly_withdraws_and_the_hub_keeps_its_endpoint(world: World) -> None:
     def withdrawals() -> int:
         query = text(
-            "SELECT count(*) FROM audit_entries WHERE action = 'linkage:node:register' "
-            "AND subject = :agency AND CAST(detail AS TEXT) LIKE '%withdrawn%'"
+            "SELECT count(*) FROM audit_entries WHERE action = 'linkage:node:withdraw' AND subject = :agency"
         )
         with world.uow() as db:
             return int(db.execute(query, {"agency": PENSION}).scalar_one())

@@ -145,9 +145,8 @@ def withdraw_node(platform: ExchangePlatform, token: str) -> dict[str, Any]:
         audit.record(
             db,
             f"agency:{message.agency}",
-            audit.AuditAction.LINKAGE_NODE_REGISTERED,
+            audit.AuditAction.LINKAGE_NODE_WITHDRAWN,
             message.agency,
-            withdrawn=True,
         )
         return {"agency": message.agency, "url": row.url, "withdrawn": True}
 
