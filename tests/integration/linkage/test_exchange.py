@@ -8,7 +8,10 @@ import dataclasses
 import hashlib
 import json
 import re
+import threading
+import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -23,6 +26,7 @@ from tsunagu.linkage import api as linkage
 from tsunagu.linkage.core import jws
 from tsunagu.linkage.core.messages import Forward
 from tsunagu.linkage.exchange.models import AgencyLogEntry, Exchange, Refusal
+from tsunagu.linkage.log import services as log
 from tsunagu.linkage.log import store
 from tsunagu.linkage.log.models import LogEntry
 from tsunagu.settings import Settings
@@ -246,3 +250,60 @@ def test_no_agency_table_log_or_message_holds_a_my_number(world: World, engine: 
     assert EXCHANGE_NUMBERS[0] in _jws_payloads(f"row {control} row")[0]
     codes = {world.code(agency, 0) for agency in (CITY, TAX, PENSION, "MYNAPORTAL", "VRS")}
     assert len(codes) == 5
+
+
+def test_concurrent_exchanges_are_written_together_and_each_once(world: World) -> None:
+    """Group commit: threads whose providers have answered are written in shared transactions; every exchange is
+    recorded once, the hub log verifies, and the same request sent twice at once gets one reply."""
+    platform = world.platform
+    tokens = [signed(world, request(world, n % 3)) for n in range(24)]
+    twice = signed(world, request(world, 1))
+    results: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    batches: list[int] = []
+    commit = platform.hub.commit_prepared
+
+    def counted(db: Session, prepared: list[Any]) -> list[str]:
+        batches.append(len(prepared))
+        return commit(db, prepared)
+
+    platform.hub.commit_prepared = counted  # type: ignore[method-assign]
+
+    def send(token: str) -> None:
+        try:
+            reply = linkage.run_exchange(platform.uow, platform.hub, token, platform.group)
+        except BaseException as exc:
+            with lock:
+                errors.append(exc)
+            return
+        with lock:
+            results.append(reply)
+
+    threads = [threading.Thread(target=send, args=(t,)) for t in [*tokens, twice, twice]]
+    with platform.group._writer:  # hold the writer's turn until several answered exchanges have queued
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 20
+        while len(platform.group._queue) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    for t in threads:
+        t.join()
+    platform.hub.commit_prepared = commit  # type: ignore[method-assign]
+    assert errors == []
+    assert len(results) == 26
+    assert sum(batches) >= 25
+    assert max(batches) > 1  # some exchanges shared a transaction
+    assert results.count(next(r for r in results if results.count(r) == 2)) == 2  # the twice-sent request
+    with platform.uow() as db:
+        assert db.scalar(select(func.count()).select_from(Exchange)) == 25
+        leaves = db.scalars(select(Exchange.leaf_index).order_by(Exchange.leaf_index)).all()
+        assert leaves == list(range(25))
+        assert store.tree_size(db) == 25
+        assert log.verify_log(db).ok
+        assert (
+            db.scalar(
+                select(func.count()).select_from(AgencyLogEntry).where(AgencyLogEntry.role == "provider")
+            )
+            == 25
+        )

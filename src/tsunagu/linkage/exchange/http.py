@@ -179,7 +179,9 @@ async def exchange_response(
         return _refused(request, Reason.OVERSIZED, f"The request is larger than {MAX_MESSAGE_BYTES} bytes.")
     token = body.decode("utf-8", errors="replace").strip()
     try:
-        reply = await to_thread.run_sync(run_exchange, platform.uow, platform.hub, token, limiter=limiter)
+        reply = await to_thread.run_sync(
+            run_exchange, platform.uow, platform.hub, token, platform.group, limiter=limiter
+        )
     except ExchangeRefused as refused:
         return _problem_of(request, refused)
     return Response(reply, media_type=JOSE)

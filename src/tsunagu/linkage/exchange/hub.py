@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import threading
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -82,6 +83,17 @@ def exchange_id_for(requester: str, request_id: str) -> str:
 
 def millis(when: dt.datetime) -> int:
     return int(when.timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An exchange whose provider has answered, waiting to be written (see :class:`GroupCommit`)."""
+
+    token: str
+    entry: bytes
+    row: dict[str, object]
+    reply: Reply
+    provider_rows: list[dict[str, object]]  # an in-process provider's log row, written with the record
 
 
 @dataclass
@@ -153,22 +165,41 @@ class Hub:
             else:
                 outcomes.append(outcome)
         if pending:
-            leaves = log.append(db, [entry for _, entry, _, _ in pending], self.clock)
-            hub_key = self.ring.signing_key(db, HUB)
-            rows = []
-            for (position, _, row, reply), leaf in zip(pending, leaves, strict=True):
-                signed = jws.sign(
-                    dataclasses.replace(reply, log_index=leaf).claims(), hub_key, HUB, Typ.REPLY
-                )
-                outcomes[position] = signed
-                rows.append({**row, "leaf_index": leaf, "reply": signed})
-            db.connection().execute(INSERT_EXCHANGE, rows)
+            signed = self.commit_prepared(db, [(entry, row, reply) for _, entry, row, reply in pending])
+            for (position, _, _, _), reply_token in zip(pending, signed, strict=True):
+                outcomes[position] = reply_token
         provided = db.info.pop(PENDING, None)
         if provided:
             db.connection().execute(INSERT_LOG, provided)
         for position, first in repeats:
             outcomes[position] = outcomes[first]
         return outcomes
+
+    def commit_prepared(
+        self, db: Session, prepared: list[tuple[bytes, dict[str, object], Reply]]
+    ) -> list[str]:
+        """The write half of exchanges already answered: one Merkle append for all, each reply signed with its
+        leaf, one insert of the records. Returns the signed replies, in order."""
+        leaves = log.append(db, [entry for entry, _, _ in prepared], self.clock)
+        hub_key = self.ring.signing_key(db, HUB)
+        rows, replies = [], []
+        for (_, row, reply), leaf in zip(prepared, leaves, strict=True):
+            signed = jws.sign(dataclasses.replace(reply, log_index=leaf).claims(), hub_key, HUB, Typ.REPLY)
+            replies.append(signed)
+            rows.append({**row, "leaf_index": leaf, "reply": signed})
+        db.connection().execute(INSERT_EXCHANGE, rows)
+        return replies
+
+    def prepare(self, db: Session, token: str) -> str | Prepared:
+        """The read half of one exchange (steps 1–5: nothing written but a first code): the first reply of a request
+        seen before, or what :class:`GroupCommit` writes. Raises :class:`ExchangeRefused`."""
+        outcome = self._one(db, token, 0, {})
+        if isinstance(outcome, str):
+            return outcome
+        if isinstance(outcome, int):  # pragma: no cover - a batch of one has no earlier copy
+            raise AssertionError(outcome)
+        entry, row, reply = outcome
+        return Prepared(token, entry, row, reply, db.info.pop(PENDING, []))
 
     def _one(
         self, db: Session, token: str, position: int, in_batch: dict[tuple[str, str], tuple[str, int]]
@@ -387,23 +418,104 @@ def record_refusal(db: Session, refused: ExchangeRefused, token: str, clock: Clo
     )
 
 
-def run_exchange(uow: Callable[[], AbstractContextManager[Session]], hub: Hub, token: str) -> str:
-    """One exchange in its own transaction; a refusal is recorded (and audited) in another, then re-raised.
+class _Slot:
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+        self.reply: str | None = None
+        self.error: BaseException | None = None
 
-    Two copies of one request racing each other: the loser's insert conflicts, and its retry returns the winner's
-    reply."""
-    for attempt in range(2):
+
+class GroupCommit:
+    """Writes concurrent exchanges of one process together (group commit): each thread queues its answered
+    exchange; whichever thread gets the writer's turn writes everything queued so far in one transaction (one
+    Merkle append, one insert, one commit), and the others find their reply written. No thread waits for company:
+    a batch is whatever queued while the previous one was being written.
+
+    If the batch's insert conflicts (the same request sent twice at once), each exchange is written on its own;
+    the loser of that race gets the winner's reply, or a replay refusal if its request differed."""
+
+    def __init__(self, uow: Callable[[], AbstractContextManager[Session]], hub: Hub) -> None:
+        self.uow = uow
+        self.hub = hub
+        self._queue: list[_Slot] = []
+        self._queue_lock = threading.Lock()
+        self._writer = threading.Lock()
+
+    def write(self, prepared: Prepared) -> str:
+        slot = _Slot(prepared)
+        with self._queue_lock:
+            self._queue.append(slot)
+        with self._writer:
+            if slot.reply is None and slot.error is None:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._write(batch)
+        if slot.error is not None:
+            raise slot.error
+        if slot.reply is None:  # pragma: no cover - _write sets one or the other for every slot
+            msg = "group commit left an exchange unwritten"
+            raise RuntimeError(msg)
+        return slot.reply
+
+    def _write(self, batch: list[_Slot]) -> None:
         try:
-            with uow() as db:
-                return hub.handle(db, token)
-        except ExchangeRefused as refused:
-            with uow() as db:
-                record_refusal(db, refused, token, hub.clock)
-            raise
+            with self.uow() as db:
+                replies = self.hub.commit_prepared(
+                    db, [(s.prepared.entry, s.prepared.row, s.prepared.reply) for s in batch]
+                )
+                provided = [row for s in batch for row in s.prepared.provider_rows]
+                if provided:
+                    db.connection().execute(INSERT_LOG, provided)
+            for slot, reply in zip(batch, replies, strict=True):
+                slot.reply = reply
         except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+            for slot in batch:
+                self._write_alone(slot)
+        except BaseException as exc:
+            for slot in batch:
+                slot.error = exc
+
+    def _write_alone(self, slot: _Slot) -> None:
+        p = slot.prepared
+        try:
+            with self.uow() as db:
+                (slot.reply,) = self.hub.commit_prepared(db, [(p.entry, p.row, p.reply)])
+                if p.provider_rows:
+                    db.connection().execute(INSERT_LOG, p.provider_rows)
+        except IntegrityError:
+            with self.uow() as db:
+                seen = (
+                    db.connection()
+                    .execute(SEEN, {"requester": p.row["requester"], "request_id": p.row["request_id"]})
+                    .first()
+                )
+            if seen is not None and seen.request_hash == p.row["request_hash"]:
+                slot.reply = str(seen.reply)
+            else:
+                slot.error = _refuse(
+                    Reason.REPLAYED, f"Request id {p.row['request_id']} was used for another request."
+                )
+        except BaseException as exc:
+            slot.error = exc
+
+
+def run_exchange(
+    uow: Callable[[], AbstractContextManager[Session]], hub: Hub, token: str, group: GroupCommit | None = None
+) -> str:
+    """One exchange: prepared in one transaction (reads only), written in another, alone or with ``group``'s
+    concurrent exchanges. A refusal is recorded (and audited) in a transaction of its own, then re-raised."""
+    try:
+        with uow() as db:
+            prepared = hub.prepare(db, token)
+        if isinstance(prepared, str):
+            return prepared
+        if group is None:
+            group = GroupCommit(uow, hub)
+        return group.write(prepared)
+    except ExchangeRefused as refused:
+        with uow() as db:
+            record_refusal(db, refused, token, hub.clock)
+        raise
 
 
 def run_exchanges(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tsunagu.db.engine import unit_of_work
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import services
-from tsunagu.linkage.exchange.hub import Hub
+from tsunagu.linkage.exchange.hub import GroupCommit, Hub
 from tsunagu.linkage.exchange.keyring import KeyRing
 from tsunagu.linkage.exchange.requester import LocalHub
 from tsunagu.linkage.exchange.transport import DEFAULT_TIMEOUT, InProcess, OverHttp, Routed
@@ -28,6 +28,7 @@ class ExchangePlatform:
     ring: KeyRing
     hub: Hub
     clock: Clock
+    group: GroupCommit  # concurrent exchanges of this process written together
 
     @contextmanager
     def uow(self) -> Iterator[Session]:
@@ -35,7 +36,7 @@ class ExchangePlatform:
             yield db
 
     def local_hub(self) -> LocalHub:
-        return LocalHub(self.uow, self.hub)
+        return LocalHub(self.uow, self.hub, self.group)
 
 
 def build(
@@ -49,7 +50,8 @@ def build(
     clock = clock or Clock()
     ring = KeyRing(trust, keys)
     transport = Routed(InProcess(ring, clock), OverHttp(timeout))
-    return ExchangePlatform(sessions, ring, Hub(ring, transport, clock), clock)
+    hub = Hub(ring, transport, clock)
+    return ExchangePlatform(sessions, ring, hub, clock, GroupCommit(lambda: unit_of_work(sessions), hub))
 
 
 def provision_all(

@@ -33,7 +33,7 @@ from tsunagu.linkage.core.messages import (
     request_hash,
 )
 from tsunagu.linkage.errors import ExchangeRefused
-from tsunagu.linkage.exchange.hub import Hub, record_refusal, run_exchange, run_exchanges
+from tsunagu.linkage.exchange.hub import GroupCommit, Hub, record_refusal, run_exchange, run_exchanges
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
 from tsunagu.linkage.exchange.models import AGENCY_LOG
 from tsunagu.linkage.exchange.provider import INSERT_LOG, REQUESTER
@@ -75,12 +75,13 @@ class HubClient(Protocol):
 class LocalHub:
     trusted = True
 
-    def __init__(self, uow: Uow, hub: Hub) -> None:
+    def __init__(self, uow: Uow, hub: Hub, group: GroupCommit | None = None) -> None:
         self.uow = uow
         self.hub = hub
+        self.group = group
 
     def send(self, request: str) -> str:
-        return run_exchange(self.uow, self.hub, request)
+        return run_exchange(self.uow, self.hub, request, self.group)
 
     def send_many(self, requests: list[str]) -> list[str | ExchangeRefused]:
         return run_exchanges(self.uow, self.hub, requests)
