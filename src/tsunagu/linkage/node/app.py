@@ -180,6 +180,14 @@ def withdraw(node: Node, hub: str, url: str) -> None:
         sys.stderr.write(f"tsunagu node {node.agency}: could not withdraw: {exc}\n")
 
 
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop  # noqa: PLC0415 - optional (uvicorn[standard] brings it)
+    except ImportError:  # pragma: no cover - plain asyncio then
+        return None
+    return uvloop.new_event_loop
+
+
 def run(node: Node, hub: str, host: str, port: int, advertise: str | None = None) -> None:
     """Serve until stopped; register once listening; withdraw on a clean stop. Raises :class:`NodeError`."""
     import uvicorn  # noqa: PLC0415 - only needed when serving
@@ -230,6 +238,7 @@ def run(node: Node, hub: str, host: str, port: int, advertise: str | None = None
         await server.serve()
         task.cancel()
 
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:  # uvloop when installed, as uvicorn would
+        runner.run(main())
     if failure:
         raise failure[0]
