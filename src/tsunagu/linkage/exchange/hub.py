@@ -57,8 +57,9 @@ from tsunagu.linkage.errors import (
     UnknownCode,
 )
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
-from tsunagu.linkage.exchange.models import EXCHANGES, Refusal
-from tsunagu.linkage.exchange.provider import INSERT_LOG, PENDING
+from tsunagu.linkage.exchange.models import AGENCY_LOG, EXCHANGES, Refusal
+from tsunagu.linkage.exchange.provider import PENDING
+from tsunagu.linkage.exchange.sql import insert_new
 from tsunagu.linkage.exchange.transport import ProviderTransport, ProviderUnavailable
 from tsunagu.linkage.log import services as log
 
@@ -170,7 +171,7 @@ class Hub:
                 outcomes[position] = reply_token
         provided = db.info.pop(PENDING, None)
         if provided:
-            db.connection().execute(INSERT_LOG, provided)
+            insert_new(db.connection(), AGENCY_LOG, provided)
         for position, first in repeats:
             outcomes[position] = outcomes[first]
         return outcomes
@@ -465,7 +466,7 @@ class GroupCommit:
                 )
                 provided = [row for s in batch for row in s.prepared.provider_rows]
                 if provided:
-                    db.connection().execute(INSERT_LOG, provided)
+                    insert_new(db.connection(), AGENCY_LOG, provided)
             for slot, reply in zip(batch, replies, strict=True):
                 slot.reply = reply
         except IntegrityError:
@@ -481,7 +482,7 @@ class GroupCommit:
             with self.uow() as db:
                 (slot.reply,) = self.hub.commit_prepared(db, [(p.entry, p.row, p.reply)])
                 if p.provider_rows:
-                    db.connection().execute(INSERT_LOG, p.provider_rows)
+                    insert_new(db.connection(), AGENCY_LOG, p.provider_rows)
         except IntegrityError:
             with self.uow() as db:
                 seen = (

@@ -89,9 +89,10 @@ def answer_forward(
     if forward.provider != agency:
         raise InvalidMessage(Reason.MALFORMED, f"this forward is for {forward.provider}, not {agency}")
     conn = db.connection()
-    done = conn.execute(DONE, {"agency": agency, "exchange_id": forward.id}).scalar()
-    if done is not None:
-        return str(done)
+    if not defer:  # deferred (in-process): the row commits with the hub's record, which does not exist yet
+        done = conn.execute(DONE, {"agency": agency, "exchange_id": forward.id}).scalar()
+        if done is not None:
+            return str(done)
     received = _now(clock)
     rows = conn.execute(HELD, {"agency": agency, "code": forward.subject, "items": list(forward.items)}).all()
     held = {item: ItemValue(json.loads(value), disclose) for item, value, disclose in rows}

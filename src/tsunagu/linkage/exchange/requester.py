@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
-from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,15 +35,11 @@ from tsunagu.linkage.errors import ExchangeRefused
 from tsunagu.linkage.exchange.hub import GroupCommit, Hub, record_refusal, run_exchange, run_exchanges
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
 from tsunagu.linkage.exchange.models import AGENCY_LOG
-from tsunagu.linkage.exchange.provider import INSERT_LOG, REQUESTER
+from tsunagu.linkage.exchange.provider import REQUESTER
+from tsunagu.linkage.exchange.sql import insert_new
 from tsunagu.linkage.exchange.transport import JOSE
 
 EXCHANGE_PATH = "/linkage/v1/exchange"
-LOGGED = select(AGENCY_LOG.c.id).where(
-    AGENCY_LOG.c.agency == bindparam("agency"),
-    AGENCY_LOG.c.role == REQUESTER,
-    AGENCY_LOG.c.exchange_id == bindparam("exchange_id"),
-)
 Uow = Callable[[], AbstractContextManager[Session]]
 
 
@@ -246,10 +241,8 @@ def accept_replies(
             continue
         result = _result(request, reply)
         outcomes.append(result)
-        if conn.execute(LOGGED, {"agency": request.requester, "exchange_id": reply.id}).scalar() is None:
-            rows.append(_log_row(request, token, reply, result))
-    if rows:
-        conn.execute(INSERT_LOG, rows)
+        rows.append(_log_row(request, token, reply, result))
+    insert_new(conn, AGENCY_LOG, rows)  # a reply logged before (a repeated request) keeps its first row
     return outcomes
 
 

@@ -131,8 +131,12 @@ class OverHttp:
 
 
 def endpoint_of(db: Session, agency: str) -> str | None:
-    url = db.connection().execute(ENDPOINT_URL, {"agency": agency}).scalar()
-    return None if url is None else str(url)
+    """The agency's node, if it runs as one; looked up once per provider per transaction (a batch asks once)."""
+    seen: dict[str, str | None] = db.info.setdefault("linkage.endpoints", {})
+    if agency not in seen:
+        url = db.connection().execute(ENDPOINT_URL, {"agency": agency}).scalar()
+        seen[agency] = None if url is None else str(url)
+    return seen[agency]
 
 
 class Routed:
