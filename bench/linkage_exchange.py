@@ -18,7 +18,7 @@ Each configuration runs one request at a time (the portal's case) and as 一括�
 transaction and one requester transaction: group commit, one Merkle append per batch; a request's latency is its
 batch's).
 
-    python bench/linkage_exchange.py [--seconds 10] [--people 2000] [--batch 32]
+    python bench/linkage_exchange.py [--seconds 10] [--people 2000] [--batch 16]
                                      [--postgres postgresql+psycopg://…/postgres]
 """
 
@@ -176,7 +176,7 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--people", type=int, default=2000)
-    parser.add_argument("--batch", type=int, default=32, help="requests per 一括照会 batch")
+    parser.add_argument("--batch", type=int, default=16, help="requests per 一括照会 batch")
     parser.add_argument("--postgres", help="server URL (a scratch database is created on it and dropped)")
     args = parser.parse_args()
 

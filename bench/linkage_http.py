@@ -14,7 +14,7 @@ logs, signs → hub verifies, appends to the Merkle log, stores the record, sign
 log write (`accept_reply`) is not included. The load generator shares the 2 cores with the hub and the nodes; CPU
 shares are printed.
 
-    python bench/linkage_http.py [--seconds 15] [--concurrency 16] [--residents 50] [--workers 2]
+    python bench/linkage_http.py [--seconds 15] [--concurrency 6] [--residents 50] [--workers 2]
                                  [--database-url postgresql+psycopg://…/empty_db] [--markdown]
 """
 
@@ -394,7 +394,7 @@ def run(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=15.0)
-    ap.add_argument("--concurrency", type=int, default=16, help="requests in flight (≤ 32)")
+    ap.add_argument("--concurrency", type=int, default=6, help="requests in flight (≤ 32)")
     ap.add_argument("--workers", type=int, default=2, help="hub worker processes")
     ap.add_argument("--residents", type=int, default=50)
     ap.add_argument("--database-url", help="also run on this (empty) PostgreSQL database")
