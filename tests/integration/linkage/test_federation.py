@@ -207,8 +207,17 @@ def test_a_repeated_request_id_returns_the_same_reply(world: World) -> None:
     ids=["wrongly-signed", "malformed", "oversized"],
 )
 def test_bad_requests_are_refused_over_http(world: World, make, status: int, reason: str) -> None:  # type: ignore[no-untyped-def]
+    before = world.counts()
     response = world.post(make(world))
     assert (response.status_code, response.json()["reason"]) == (status, reason)
+    assert world.counts() == {**before, "refusals": before["refusals"] + 1}  # recorded, nothing else written
+    with world.uow() as db:
+        audited = db.execute(
+            text(
+                "SELECT detail FROM audit_entries WHERE action = 'linkage:exchange:refuse' ORDER BY id DESC LIMIT 1"
+            )
+        ).scalar_one()
+    assert reason in str(audited)
 
 
 def test_a_registration_must_be_signed_by_the_agency_and_fresh(world: World) -> None:

@@ -40,7 +40,7 @@ from tsunagu.kernel.errors import DomainError, NotFound
 from tsunagu.linkage.core import jws
 from tsunagu.linkage.core.messages import MAX_MESSAGE_BYTES, InvalidMessage, Reason
 from tsunagu.linkage.errors import AgencyCertificateInvalid, AgencyInactive, ExchangeRefused, UnknownAgency
-from tsunagu.linkage.exchange.hub import run_exchange
+from tsunagu.linkage.exchange.hub import record_refusal, run_exchange
 from tsunagu.linkage.exchange.keyring import HUB
 from tsunagu.linkage.exchange.models import Endpoint
 from tsunagu.linkage.exchange.platform import ExchangePlatform
@@ -167,6 +167,12 @@ def log_key(db: Session) -> dict[str, Any]:
     }
 
 
+def _record_oversized(platform: ExchangePlatform, refused: ExchangeRefused) -> None:
+    """An oversized request is refused unread; the refusal is still recorded and audited (with nothing claimed)."""
+    with platform.uow() as db:
+        record_refusal(db, refused, "", platform.clock)
+
+
 async def exchange_response(
     request: Request, platform: ExchangePlatform, limiter: CapacityLimiter
 ) -> Response:
@@ -176,7 +182,11 @@ async def exchange_response(
     try:
         body = await _body(request, BODY_LIMIT)
     except _TooLarge:
-        return _refused(request, Reason.OVERSIZED, f"The request is larger than {MAX_MESSAGE_BYTES} bytes.")
+        refused = ExchangeRefused(
+            Reason.OVERSIZED.value, f"The request is larger than {MAX_MESSAGE_BYTES} bytes."
+        )
+        await to_thread.run_sync(_record_oversized, platform, refused, limiter=limiter)
+        return _problem_of(request, refused)
     token = body.decode("utf-8", errors="replace").strip()
     try:
         reply = await to_thread.run_sync(

@@ -407,7 +407,7 @@ def record_refusal(db: Session, refused: ExchangeRefused, token: str, clock: Clo
             detail=refused.detail[:500],
             requester=requester,
             request_id=request_id,
-            request_hash=request_hash(token) if token.isascii() else None,
+            request_hash=request_hash(token) if token and token.isascii() else None,
         )
     )
     audit.record(
