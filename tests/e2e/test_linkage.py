@@ -100,3 +100,30 @@ def test_a_resident_fetches_their_information_and_verifies_the_proof_of_an_excha
     assert proof["exchange_id"] == exchange_id.group(1)
     assert verify_inclusion_json(proof)
     assert verify_tree_head_signature(proof["tree_head"], base64.b64decode(proof["log_public_key"]))
+
+
+def test_a_resident_reads_a_notice_and_it_is_marked_read(
+    page: Page, server: Server, viewport: str, axe_check: Check, shot: Shot
+) -> None:
+    """お知らせ: the demo sends notices to every card holder; opening one marks it read (in text, not colour)."""
+    page.goto(server.at("/login/card?next=/my/notices"))
+    card_login(page, _adult_card(page, 2 if viewport == "desktop" else 3), DEMO_AUTH_PIN)
+    expect(page).to_have_url(server.at("/my/notices"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("お知らせ")
+    summary = page.locator("main strong").first
+    before = re.search(r"未読 (\d+) 件／全 (\d+) 件", summary.inner_text())
+    assert before is not None
+    unread, total = int(before.group(1)), int(before.group(2))
+    assert unread >= 1
+    assert total >= unread
+    axe_check(page, "notices")
+    shot(page, "linkage-notices")
+    shot(page, "linkage-notices-phone-360")
+    first = page.locator("main li.choice").filter(has_text="未読").first.get_by_role("link")
+    title = first.inner_text().replace("未読", "").strip()
+    first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(title)
+    axe_check(page, "a notice")
+    page.goto(server.at("/my/notices"))
+    expect(page.locator("main strong").first).to_contain_text(f"未読 {unread - 1} 件／全 {total} 件")
+    expect(page.locator("main li.choice", has_text=title).first).to_contain_text("既読")
