@@ -22,7 +22,7 @@ from tsunagu.linkage.exchange.hub import Hub, run_exchange, run_exchanges
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
 from tsunagu.linkage.exchange.platform import ExchangePlatform, provision_all
 from tsunagu.linkage.exchange.platform import build as build_exchange
-from tsunagu.linkage.exchange.provider import PROVIDER, REQUESTER, answer, log_of, put_copy
+from tsunagu.linkage.exchange.provider import PROVIDER, REQUESTER, answer, put_copy
 from tsunagu.linkage.exchange.requester import (
     HubClient,
     LocalHub,
@@ -143,7 +143,6 @@ __all__ = [
     "load_agencies",
     "load_legal_basis",
     "loaded_versions",
-    "log_of",
     "mark_read",
     "new_request",
     "notice_for",

@@ -372,17 +372,6 @@ def require_legal_basis(
 # --- what the exchange needs from the agency and code tables ----------------------------------------------------
 
 
-def person_index_of(db: Session, agency_code: str, code: str) -> bytes | None:
-    """The hub's blind index of the person behind an agency's code (``None`` if the hub never issued it)."""
-    row = _row_for(db, _agency(db, agency_code, active=False), code)
-    return None if row is None else row.person_index
-
-
-def person_index(keys: LinkageKeys, person_id: int) -> bytes:
-    """The blind index the hub files a person's exchanges under (the portal's key to やりとり履歴)."""
-    return keys.index(person_id)
-
-
 def signing_key(db: Session, keys: LinkageKeys, agency_code: str) -> ec.EllipticCurvePrivateKey:
     """The private key of an agency whose key the hub holds (in-process agencies and the hub itself)."""
     agency = _agency(db, agency_code)

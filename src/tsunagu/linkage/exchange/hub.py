@@ -135,13 +135,6 @@ class Hub:
         return request
 
     # -- the whole exchange -----------------------------------------------------------------------------------
-    def handle(self, db: Session, token: str) -> str:
-        """One exchange in the caller's transaction; raises :class:`ExchangeRefused`."""
-        (outcome,) = self.handle_many(db, [token])
-        if isinstance(outcome, ExchangeRefused):
-            raise outcome
-        return outcome
-
     def handle_many(self, db: Session, tokens: list[str]) -> list[str | ExchangeRefused]:
         """Several exchanges in one transaction (一括照会: a batch from one or more requesters, and group commit):
         each token gets its signed reply or its refusal, in order. The providers are asked first; then the hub

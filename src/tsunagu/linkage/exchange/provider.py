@@ -29,7 +29,7 @@ from tsunagu.linkage.core.messages import (
     parse_forward,
 )
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
-from tsunagu.linkage.exchange.models import AGENCY_LOG, COPIES, AgencyLogEntry, Copy
+from tsunagu.linkage.exchange.models import AGENCY_LOG, COPIES, Copy
 
 PROVIDER = "provider"
 REQUESTER = "requester"
@@ -174,11 +174,3 @@ def put_copy(
             row.value, row.disclose, row.updated_at = text, item not in withheld, now
     db.flush()
     return len(items)
-
-
-def log_of(db: Session, agency: str, role: str | None = None, limit: int = 100) -> list[AgencyLogEntry]:
-    """An agency's own log, newest first."""
-    query = select(AgencyLogEntry).where(AgencyLogEntry.agency == agency)
-    if role is not None:
-        query = query.where(AgencyLogEntry.role == role)
-    return list(db.scalars(query.order_by(AgencyLogEntry.id.desc()).limit(limit)))

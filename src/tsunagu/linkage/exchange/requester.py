@@ -127,10 +127,6 @@ class RemoteHub:
         self.client.close()
 
 
-def sign_request(db: Session, ring: KeyRing, request: Request) -> str:
-    return jws.sign(request.claims(), ring.signing_key(db, request.requester), request.requester, Typ.REQUEST)
-
-
 def new_request(
     requester: str,
     provider: str,
