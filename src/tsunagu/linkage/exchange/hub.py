@@ -1,6 +1,8 @@
 """The hub (情報提供ネットワークシステム): verify, authorise, translate, forward, log, reply.
 
-:meth:`Hub.handle` runs one exchange inside the caller's transaction:
+:meth:`Hub.prepare` does steps 1–5 of one exchange (reads only, besides a provider's first code), and
+:class:`GroupCommit` does step 6 for the answered exchanges of the process together; :meth:`Hub.handle_many` does
+all six for a batch (一括照会) in the caller's transaction:
 
 1. parse the request (size, shape, ES256 JWS with ``kid`` = requester) and verify it with the requester's
    certified key;
@@ -8,8 +10,9 @@
    refused as a replay if it differs; a request outside the freshness window is refused as stale;
 3. check every item against the data dictionary and the request against the legal-basis table (別表);
 4. translate the requester's code into the provider's (the person id never leaves the hub);
-5. forward, signed by the hub, to the provider through the transport (in-process or HTTP) and verify its
-   answer: signed by the provider, bound to this forward and request, answering exactly the items asked;
+5. forward to the provider through the transport (over HTTP signed by the hub; in-process handed over as the
+   object) and verify its answer: signed by the provider, bound to this forward and request, answering exactly
+   the items asked;
 6. append the exchange to the Merkle log, store the record and sign the reply.
 
 Nothing is written before the provider has answered, so a provider that is down or slow leaves no trace in the
