@@ -36,7 +36,8 @@ def current_citizen(request: Request) -> CitizenPrincipal | None:
 def guard(access: Access) -> Any:
     def check(request: Request) -> Principal | CitizenPrincipal | None:
         request.state.access = access
-        if access.kind in {"public", "oauth_client", "signed_message"}:  # these handlers authenticate the caller
+        # these handlers authenticate the caller themselves
+        if access.kind in {"public", "oauth_client", "signed_message"}:
             return None
         if access.kind == "citizen":
             citizen = current_citizen(request)
