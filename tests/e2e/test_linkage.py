@@ -127,3 +127,19 @@ def test_a_resident_reads_a_notice_and_it_is_marked_read(
     page.goto(server.at("/my/notices"))
     expect(page.locator("main strong").first).to_contain_text(f"未読 {unread - 1} 件／全 {total} 件")
     expect(page.locator("main li.choice", has_text=title).first).to_contain_text("既読")
+
+
+def test_the_linkage_pages_in_english(page: Page, server: Server, viewport: str, axe_check: Check) -> None:
+    """自己情報, やりとり履歴 and お知らせ in English, axe-core clean."""
+    page.goto(server.at("/login/card?next=/my/self-information"))
+    card_login(page, _adult_card(page, 4 if viewport == "desktop" else 5), DEMO_AUTH_PIN)
+    page.goto(server.at("/language/en?next=/my/self-information"))
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.get_by_role("button").filter(has_text=re.compile("agencies", re.IGNORECASE)).first.click()
+    expect(page.locator("main section.source h2")).to_have_count(5)
+    axe_check(page, "self-information (en)")
+    page.goto(server.at("/my/exchanges"))
+    expect(page.get_by_role("table")).to_be_visible()
+    axe_check(page, "exchange history (en)")
+    page.goto(server.at("/my/notices"))
+    axe_check(page, "notices (en)")
