@@ -86,8 +86,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         return reg
 
     app.state.ctx = ctx
-    # innermost (added first): below the security headers and the access log, above the framework's routing
-    app.add_middleware(linkage_http.ExchangeFastPath, platform=exchange)
     app.add_middleware(
         SecurityMiddleware, secure_cookies=settings.cookie_secure, csrf_exempt_prefixes=CSRF_EXEMPT
     )

@@ -14,6 +14,7 @@ the protocol says."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import uuid
@@ -75,6 +76,21 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+class _Message:
+    """The claims of a message are its fields: tuples as JSON arrays, item values as ``{value, disclose}``."""
+
+    def claims(self) -> dict[str, Any]:
+        claims: dict[str, Any] = {}
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, field.name)
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, dict):
+                value = {code: item.claims() for code, item in value.items()}
+            claims[field.name] = value
+        return claims
+
+
 @dataclass(frozen=True)
 class ItemValue:
     value: Any
@@ -87,7 +103,7 @@ class ItemValue:
 
 
 @dataclass(frozen=True)
-class Request:
+class Request(_Message):
     id: str
     iat: int
     requester: str
@@ -97,21 +113,9 @@ class Request:
     subject: str  # the requester's code for the person
     by_proxy: bool = False  # asked by a person's proxy (自己情報 through the portal)
 
-    def claims(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "iat": self.iat,
-            "requester": self.requester,
-            "provider": self.provider,
-            "business": self.business,
-            "items": list(self.items),
-            "subject": self.subject,
-            "by_proxy": self.by_proxy,
-        }
-
 
 @dataclass(frozen=True)
-class Forward:
+class Forward(_Message):
     id: str  # the exchange id (the hub's)
     iat: int
     requester: str
@@ -121,21 +125,9 @@ class Forward:
     subject: str  # the provider's code for the person
     request_hash: str
 
-    def claims(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "iat": self.iat,
-            "requester": self.requester,
-            "provider": self.provider,
-            "business": self.business,
-            "items": list(self.items),
-            "subject": self.subject,
-            "request_hash": self.request_hash,
-        }
-
 
 @dataclass(frozen=True)
-class Answer:
+class Answer(_Message):
     id: str
     iat: int
     in_reply_to: str  # the forward's id
@@ -145,21 +137,9 @@ class Answer:
     items: dict[str, ItemValue]  # the items the provider holds
     not_held: tuple[str, ...]  # items asked for that the provider holds nothing for
 
-    def claims(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "iat": self.iat,
-            "in_reply_to": self.in_reply_to,
-            "provider": self.provider,
-            "subject": self.subject,
-            "request_hash": self.request_hash,
-            "items": {k: v.claims() for k, v in self.items.items()},
-            "not_held": list(self.not_held),
-        }
-
 
 @dataclass(frozen=True)
-class Reply:
+class Reply(_Message):
     id: str  # the exchange id
     iat: int
     in_reply_to: str  # the request's id
@@ -173,23 +153,6 @@ class Reply:
     requested_at: int  # milliseconds since the epoch, as the hub recorded them
     provided_at: int
     log_index: int  # the exchange's leaf in the hub log
-
-    def claims(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "iat": self.iat,
-            "in_reply_to": self.in_reply_to,
-            "requester": self.requester,
-            "provider": self.provider,
-            "business": self.business,
-            "subject": self.subject,
-            "request_hash": self.request_hash,
-            "items": {k: v.claims() for k, v in self.items.items()},
-            "not_held": list(self.not_held),
-            "requested_at": self.requested_at,
-            "provided_at": self.provided_at,
-            "log_index": self.log_index,
-        }
 
 
 # --- validation -----------------------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ def load_copies(
     try:
         persons = registry.person_ids_by_my_number(db, registry_ctx.keys, [r.number for r in rows])
     except InvalidIdentifier as exc:
-        bad = [r.line for r in rows if not _valid(r.number)]
+        bad = [r.line for r in rows if not is_valid_my_number(r.number)]
         raise InvalidInput(
             f"Nothing was loaded: malformed My Number on line(s) {', '.join(map(str, bad[:10]))}.",
             ja=f"読み込みませんでした: 個人番号の形式が誤っている行 {', '.join(map(str, bad[:10]))}",
@@ -140,7 +140,3 @@ def load_copies(
         withheld=report.withheld,
     )
     return report
-
-
-def _valid(number: str) -> bool:
-    return is_valid_my_number(number)

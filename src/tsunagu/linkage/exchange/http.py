@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tsunagu.audit import api as audit
 from tsunagu.kernel.access import Access
@@ -278,31 +277,3 @@ def router(platform_of: Callable[[Request], ExchangePlatform]) -> APIRouter:
             return _problem_of(request, exc)
 
     return api
-
-
-# --- the exchange's fast path --------------------------------------------------------------------------------------
-
-
-class ExchangeFastPath:
-    """``POST /linkage/v1/exchange`` answered below the shell's middleware (security headers, access log) but before
-    the framework's routing and dependency resolution, which every exchange would otherwise pay for.
-
-    The route above stays the declaration (its access, its OpenAPI entry) and the same code: both call
-    :func:`exchange_response`."""
-
-    PATH = "/linkage/v1/exchange"
-
-    def __init__(self, app: ASGIApp, platform: ExchangePlatform) -> None:
-        self.app = app
-        self.platform = platform
-        self.limiter: CapacityLimiter | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.PATH or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        if self.limiter is None:
-            self.limiter = CapacityLimiter(EXCHANGES_IN_FLIGHT)
-        response = await exchange_response(request, self.platform, self.limiter)
-        await response(scope, receive, send)
