@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from tests.integration.conftest import move_in
 
 from tsunagu.kernel.clock import Clock
 from tsunagu.kernel.identifiers import my_number_from_serial
@@ -45,16 +46,12 @@ def world(
                 "佐藤", f"花子{n}", "サトウ", "ハナコ", dt.date(1985, 5, 5), registry.Sex.FEMALE, number
             )
             people.append(
-                registry.start_record(
+                move_in(
                     db,
                     ctx,
-                    registry.EventKind.MOVE_IN,
                     who,
-                    registry.NewAddress("本町", f"{n + 1}番3号", ""),
-                    registry.Placement(),
-                    dt.date(2021, 4, 1),
-                    registry.Filing("test-clerk"),
-                    from_lg_code="131016",
+                    on=dt.date(2021, 4, 1),
+                    address=registry.NewAddress("本町", f"{n + 1}番3号", ""),
                 )
             )
         linkage.provision_all(db, trust, keys, clock)

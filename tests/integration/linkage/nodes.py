@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
+from tests.integration.conftest import move_in
 
 from tsunagu.db.engine import make_engine, make_session_factory, unit_of_work
 from tsunagu.kernel.clock import Clock
@@ -65,16 +66,12 @@ def seed(settings: Settings, clock: Clock) -> Seeded:
                 "鈴木", f"一郎{n}", "スズキ", "イチロウ", dt.date(1980, 1, 2), registry.Sex.MALE, number
             )
             people.append(
-                registry.start_record(
+                move_in(
                     db,
                     ctx,
-                    registry.EventKind.MOVE_IN,
                     who,
-                    registry.NewAddress("本町", f"{n + 1}番4号", ""),
-                    registry.Placement(),
-                    dt.date(2021, 4, 1),
-                    registry.Filing("test-clerk"),
-                    from_lg_code="131016",
+                    on=dt.date(2021, 4, 1),
+                    address=registry.NewAddress("本町", f"{n + 1}番4号", ""),
                 )
             )
         linkage.provision_all(db, trust, keys, clock)

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
+from tests.integration.conftest import move_in
 
 from tsunagu.db.models_registry import metadata
 from tsunagu.kernel.clock import Clock
@@ -40,16 +41,8 @@ def residents(db: Session, ctx: registry.RegistryContext) -> list[int]:
             "山田", f"太郎{n}", "ヤマダ", "タロウ", dt.date(1980, 4, 1), registry.Sex.MALE, number
         )
         ids.append(
-            registry.start_record(
-                db,
-                ctx,
-                registry.EventKind.MOVE_IN,
-                who,
-                registry.NewAddress("本町", f"{n + 1}番2号", ""),
-                registry.Placement(),
-                dt.date(2020, 4, 1),
-                registry.Filing("test-clerk"),
-                from_lg_code="131016",
+            move_in(
+                db, ctx, who, on=dt.date(2020, 4, 1), address=registry.NewAddress("本町", f"{n + 1}番2号", "")
             )
         )
     linkage.load_agencies(db)

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
+from tests.integration.conftest import move_in
 
 from tsunagu.audit.models import AuditEntry
 from tsunagu.kernel.clock import Clock, fixed_clock
@@ -38,16 +39,8 @@ def residents(db: Session, ctx: registry.RegistryContext) -> list[int]:
             "佐藤", f"花子{n}", "サトウ", "ハナコ", dt.date(1985, 6, 1), registry.Sex.FEMALE, number
         )
         ids.append(
-            registry.start_record(
-                db,
-                ctx,
-                registry.EventKind.MOVE_IN,
-                who,
-                registry.NewAddress("本町", f"{n + 1}番3号", ""),
-                registry.Placement(),
-                dt.date(2021, 4, 1),
-                registry.Filing("test-clerk"),
-                from_lg_code="131016",
+            move_in(
+                db, ctx, who, on=dt.date(2021, 4, 1), address=registry.NewAddress("本町", f"{n + 1}番3号", "")
             )
         )
     linkage.load_agencies(db)
