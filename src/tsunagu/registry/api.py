@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from tsunagu.kernel.clock import Clock
 from tsunagu.registry.core.types import Address, EventKind, RegistryChange, Relationship, Sex, Status
 from tsunagu.registry.municipalities import Municipality, known_municipality, municipalities
+from tsunagu.registry.services.addresses import check_address, towns_of
 from tsunagu.registry.services.facts import BasicFacts, basic_facts, household_facts, name_and_status
 from tsunagu.registry.services.keys import RegistryKeys
 from tsunagu.registry.services.queries import (
@@ -32,16 +33,27 @@ from tsunagu.registry.services.records import (
     record_move_within,
     start_record,
 )
+from tsunagu.registry.services.transfers import record_move_in_existing
 from tsunagu.settings import Settings
 
 
 def registry_context(
-    settings: Settings, clock: Clock, listeners: Sequence[ChangeListener] = ()
+    settings: Settings,
+    clock: Clock,
+    listeners: Sequence[ChangeListener] = (),
+    municipality_code: str | None = None,
 ) -> RegistryContext:
+    """The context events are recorded in: this installation's municipality, or ``municipality_code``, another
+    municipality of the platform (the destination of a 特例転入, whose staff record it)."""
+    code = (
+        settings.municipality_code
+        if municipality_code is None
+        else known_municipality(municipality_code).lg_code
+    )
     return RegistryContext(
         RegistryKeys.from_master(settings.master_secret()),
         clock,
-        settings.municipality_code,
+        code,
         tuple(listeners),
     )
 
@@ -65,6 +77,7 @@ __all__ = [
     "Stats",
     "Status",
     "basic_facts",
+    "check_address",
     "get_resident",
     "history",
     "household_facts",
@@ -74,10 +87,12 @@ __all__ = [
     "person_ids_by_my_number",
     "record_death",
     "record_event",
+    "record_move_in_existing",
     "record_move_out",
     "record_move_within",
     "registry_context",
     "search",
     "start_record",
     "stats",
+    "towns_of",
 ]

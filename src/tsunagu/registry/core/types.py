@@ -85,12 +85,14 @@ class Event:
 
 NAME_FIELDS = ("family_name", "given_name", "family_name_kana", "given_name_kana")
 ADDRESS_CHANGE_FIELDS = ("town", "block", "building", "lg_code")
+STARTING_KINDS = frozenset({EventKind.BIRTH, EventKind.MOVE_IN})
 
 
 @dataclass(frozen=True)
 class RegistryChange:
     """What other domains learn when an event is recorded (passed to listeners in the same transaction): the
-    person, the kind and whether the name or the address changed. No personal data."""
+    person, the kind and whether the name or the address changed. No personal data. A 転入 that re-opens a
+    record (特例転入) has ``address_changed``: the person now lives at a new address in another municipality."""
 
     person_id: int
     kind: EventKind
@@ -106,7 +108,9 @@ class RegistryChange:
             kind=event.kind,
             effective_date=event.effective_date,
             recorded_at=recorded_at,
-            name_changed=any(f in event.changes for f in NAME_FIELDS),
+            # A record-starting event (出生, 転入, also a 特例転入 re-opening a record) carries the names it
+            # starts with: not a change of name.
+            name_changed=event.kind not in STARTING_KINDS and any(f in event.changes for f in NAME_FIELDS),
             address_changed=event.kind is EventKind.MOVE_WITHIN
             or any(f in event.changes for f in ADDRESS_CHANGE_FIELDS),
         )

@@ -131,3 +131,23 @@ def age_on(birth: dt.date, on: dt.date) -> int:
     """Age in completed years (年齢計算ニ関スル法律: one year older at the end of the day before the birthday;
     for display purposes the civil birthday is used)."""
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+# 番地・号 as people write them: "1-2-3", "12", "3番地4", "1番2号", "5番地の1", "7の2" (digits after NFKC).
+HYPHENS = str.maketrans(dict.fromkeys("‐‑‒–—―−－ｰー", "-"))
+BLOCK_RE = re.compile(r"^\d{1,5}(?:(?:-|の|番地の|番地|番)\d{1,5}){0,3}(?:番地|番|号)?$")
+
+
+def clean_block(value: str) -> str:
+    """Normalise (NFKC, one hyphen, no spaces) and check the 番地・号 of an address; raise if it is not a number
+    form such as ``1-2-3``, ``12``, ``3番地4`` or ``1番2号``."""
+    text = unicodedata.normalize("NFKC", value or "").translate(HYPHENS)
+    text = "".join(text.split())
+    clean_text(text, "block", max_len=50)
+    if not BLOCK_RE.match(text):
+        raise InvalidInput(
+            f"{label_en('block')} must be written with numbers, such as 1-2-3, 12 or 3番地4.",
+            ja=f"{label_ja('block')}は数字で入力してください（例: 1-2-3、12、3番地4）。",
+            field="block",
+        )
+    return text

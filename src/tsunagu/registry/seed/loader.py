@@ -92,6 +92,13 @@ def _json(value: dict[str, Any]) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def seed_towns(lg_code: str) -> list[str]:
+    """The 町字 a seeded municipality's residents live in: its own demo towns (the file also lists towns of other
+    municipalities, as destinations of moves), or, for a municipality without any, the home demo towns of 藤沢市."""
+    own = [t.town for t in demo_towns() if t.lg_code == lg_code]
+    return own or [t.town for t in demo_towns() if t.lg_code == demo_towns()[0].lg_code]
+
+
 class Loader:
     def __init__(self, conn: Connection, keys: RegistryKeys, lg_code: str, as_of: dt.date, seed: int) -> None:
         self.conn = conn
@@ -102,7 +109,7 @@ class Loader:
         self.origins = [
             m.lg_code for m in municipalities().values() if not m.is_prefecture and m.lg_code != lg_code
         ]
-        self.towns = [t.town for t in demo_towns()]
+        self.towns = seed_towns(lg_code)
         recorded = dt.datetime.combine(as_of, dt.time(9, 0), JST).astimezone(dt.UTC)
         self.sqlite = conn.dialect.name == "sqlite"
         # SQLAlchemy keeps aware datetimes on SQLite as naive text; PostgreSQL takes an explicit offset.
@@ -287,8 +294,7 @@ def seed_population(
     progress: Callable[[int], None] | None = None,
 ) -> SeedReport:
     """Insert ``residents`` current residents (plus about 2 % former residents) deterministically."""
-    towns = [t.town for t in demo_towns() if t.lg_code == lg_code] or [t.town for t in demo_towns()]
-    gen = PopulationGenerator(seed, as_of, towns)
+    gen = PopulationGenerator(seed, as_of, seed_towns(lg_code))
     loader = Loader(conn, keys, lg_code, as_of, seed)
     pending = 0
     for i, h in enumerate(gen.households(residents)):
