@@ -11,6 +11,7 @@ from typing import Any
 
 import hypothesis
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import strategies as st
@@ -38,6 +39,7 @@ from tsunagu.kernel.access import Principal
 from tsunagu.kernel.clock import JST, Clock, fixed_clock
 from tsunagu.kernel.errors import Conflict, Forbidden
 from tsunagu.pki import api as pki
+from tsunagu.registry import api as registry_api
 from tsunagu.registry.api import registry_context
 from tsunagu.registry.core.types import EventKind
 from tsunagu.registry.services.records import Filing, NewAddress, RegistryContext, record_event
@@ -388,28 +390,75 @@ def test_a_move_within_revokes_the_signature_certificate_only(
         chip.sign(SIGN, "NEW456", b"doc")
 
 
-@pytest.mark.parametrize(("kind", "why"), [(EventKind.DEATH, "death"), (EventKind.MOVE_OUT, "moved_out")])
-def test_death_or_moving_out_revokes_both_certificates_and_the_card(
+def test_death_revokes_both_certificates_and_the_card(
     session_factory: sessionmaker[Session],
     card_ctx: cards.CardContext,
     trust: pki.TrustServices,
     reg: RegistryContext,
     issued: cards.CardView,
-    kind: EventKind,
-    why: str,
 ) -> None:
     with session_factory.begin() as db:
-        extra = {"to_lg_code": "131016"} if kind is EventKind.MOVE_OUT else {}
-        _record(db, reg, issued.person_id, kind, **extra)
+        _record(db, reg, issued.person_id, EventKind.DEATH)
     assert issued.signature_cert_serial is not None
     with session_factory.begin() as db:
         for serial in (issued.auth_cert_serial, issued.signature_cert_serial):
             status = trust.status(db, serial)
             assert (status.state, status.reason) == ("revoked", "cessation_of_operation")
         card = cards.get_card(db, issued.serial)
-        assert (card.status, card.status_reason) == (CardStatus.REVOKED, why)
+        assert (card.status, card.status_reason) == (CardStatus.REVOKED, "death")
         with pytest.raises(CardRevoked):
             cards.chip_for(db, card_ctx, issued.serial).sign(AUTH, "1234", b"x")
+
+
+def test_the_card_moves_with_its_holder_and_the_move_in_revokes_the_signature_only(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    clock: Clock,
+    card_ctx: cards.CardContext,
+    trust: pki.TrustServices,
+    reg: RegistryContext,
+    issued: cards.CardView,
+) -> None:
+    """継続利用: a 転出 to another municipality of the platform keeps the card and both certificates live; the
+    特例転入 at the destination changes the address, which revokes the signature certificate, as a 転居 does."""
+    destination = registry_context(
+        settings,
+        clock,
+        [events.registry_listener(trust, ChipKeys(settings.master_secret()))],
+        municipality_code="131016",
+    )
+    assert issued.signature_cert_serial is not None
+    with session_factory.begin() as db:
+        _record(db, reg, issued.person_id, EventKind.MOVE_OUT, to_lg_code="131016")
+    with session_factory.begin() as db:
+        for serial in (issued.auth_cert_serial, issued.signature_cert_serial):
+            assert trust.status(db, serial).state == "good"
+        assert cards.get_card(db, issued.serial).status is CardStatus.ACTIVE
+        cards.chip_for(db, card_ctx, issued.serial).sign(AUTH, "1234", b"at the destination counter")
+    with session_factory.begin() as db:
+        registry_api.record_move_in_existing(
+            db,
+            destination,
+            [issued.person_id],
+            NewAddress("丸の内一丁目", "1-2-3"),
+            TODAY,
+            Filing("destination-clerk"),
+            from_lg_code="142051",
+        )
+    with session_factory.begin() as db:
+        assert trust.status(db, issued.auth_cert_serial).state == "good"
+        sig = trust.status(db, issued.signature_cert_serial)
+        assert (sig.state, sig.reason) == ("revoked", "affiliation_changed")
+        crl = x509.load_der_x509_crl(trust.crl(db, pki.CertificateKind.SIGNATURE))
+        assert crl.get_revoked_certificate_by_serial_number(issued.signature_cert_serial) is not None
+        card = cards.get_card(db, issued.serial)
+        assert card.status is CardStatus.ACTIVE
+        assert card.signature_revoked
+        chip = cards.chip_for(db, card_ctx, issued.serial)
+        assert "千代田区丸の内一丁目" in chip.read_surface("5678").address
+        chip.sign(AUTH, "1234", b"still the same card")
+        with pytest.raises(pki.CertificateRevoked):
+            trust.verify(db, chip.read_certificate(SIGN), pki.CertificateKind.SIGNATURE)
 
 
 def test_report_loss_revokes_everything_and_reissue_supersedes(

@@ -1,8 +1,12 @@
 """What a registry event does to a person's cards (the listener the shell adds to ``RegistryContext.listeners``,
-called in the recording transaction): a death or a move out of the municipality revokes both certificates and
-the card; a change of name or address (転居, 職権修正) revokes the signature certificate, which carries the old
-facts, and rewrites the chip's surface data. Revocation happens when the event is recorded, even for a 転出 filed
-ahead of its date (the holder then uses the new municipality's card service)."""
+called in the recording transaction): a death revokes both certificates and the card; a change of name or address
+(転居, 職権修正, and the 転入 that re-opens the record at the destination) revokes the signature certificate, which
+carries the old facts, and rewrites the chip's surface data.
+
+A 転出 to another municipality revokes nothing: the card and both certificates stay live, so the holder can show
+the card at the destination's counter and keep using it there (継続利用, 特例転入 under 住民基本台帳法 art. 24-2).
+The signature certificate goes when the 転入 records the new address; the authentication certificate, which
+carries no personal facts, carries on."""
 
 from __future__ import annotations
 
@@ -21,16 +25,16 @@ from tsunagu.pki import api as pki
 from tsunagu.registry import api as registry_api
 
 A = audit.AuditAction
-GONE = {registry_api.EventKind.DEATH: "death", registry_api.EventKind.MOVE_OUT: "moved_out"}
+GONE = {registry_api.EventKind.DEATH: "death"}  # a 転出 is not here: the card moves with its holder
 
 
 def registry_listener(
     trust: pki.TrustServices, keys: ChipKeys | None = None
 ) -> Callable[[Session, registry_api.RegistryChange], None]:
-    """The listener the shell passes to ``RegistryContext.listeners``. On a death or a move out of the
-    municipality, both certificates and the card are revoked; on a change of name or address (転居, 職権修正),
-    the signature certificate is revoked (it carries the old facts). With ``keys``, the chip's surface data are
-    rewritten too, as the counter does on the real card."""
+    """The listener the shell passes to ``RegistryContext.listeners``. On a death, both certificates and the
+    card are revoked; on a change of name or address (転居, 職権修正, a 転入 re-opening the record), the signature
+    certificate is revoked (it carries the old facts); a 転出 changes nothing. With ``keys``, the chip's surface
+    data are rewritten too, as the counter does on the real card."""
 
     def on_registry_change(db: Session, change: registry_api.RegistryChange) -> None:
         cards = db.scalars(
