@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from tsunagu import __version__, wiring
 from tsunagu.audit import pages as audit_pages
 from tsunagu.db.engine import make_engine, make_session_factory
+from tsunagu.identity import api as identity_api
 from tsunagu.identity import pages as identity_pages
 from tsunagu.identity.cardlogin import http as cardlogin_http
 from tsunagu.identity.cardlogin import pages as cardlogin_pages
@@ -25,6 +26,7 @@ from tsunagu.identity.proxies import pages as proxy_pages
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import api as linkage_api
+from tsunagu.procedures import api as procedures_api
 from tsunagu.linkage.exchange import http as linkage_http
 from tsunagu.linkage.notices import pages as notice_pages
 from tsunagu.linkage.portal import pages as linkage_portal_pages
@@ -80,7 +82,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         ctx.sessions, trust, linkage_api.linkage_keys(settings), clock=clock, timeout=settings.linkage_timeout
     )
     ctx.extras["exchange"] = exchange
-    reg = registry_api.registry_context(settings, clock, wiring.registry_listeners(settings, clock, trust))
+    listeners = wiring.registry_listeners(settings, clock, trust)
+    reg = registry_api.registry_context(settings, clock, listeners)
+    ctx.extras["procedures"] = procedures_api.procedures_context(
+        settings, clock, exchange, identity_api.card_context(settings, clock, trust), listeners
+    )
 
     def registry_ctx(_request: Request) -> RegistryContext:
         return reg

@@ -19,6 +19,7 @@ from tsunagu.kernel.clock import JST, Clock, fixed_clock
 from tsunagu.linkage import api as linkage
 from tsunagu.linkage.portal import demo as linkage_demo
 from tsunagu.pki import api as pki
+from tsunagu.procedures import api as procedures
 from tsunagu.registry.models import Person
 from tsunagu.registry.seed.loader import seed_population
 from tsunagu.registry.services.keys import RegistryKeys
@@ -30,6 +31,15 @@ DEMO_STAFF = (
     ("counter", "窓口 花子 (demo)", "demo-counter-pass", [identity.Role.COUNTER_STAFF]),
     ("auditor", "監査 一郎 (demo)", "demo-auditor-pass", [identity.Role.AUDITOR]),
     ("carddesk", "交付 窓口子 (demo)", "demo-carddesk-pass", [identity.Role.CARD_DESK]),
+    ("chiyoda", "千代田 区子 (demo, 千代田区)", "demo-chiyoda-pass", [identity.Role.REGISTRY_CLERK]),
+)
+# Which office's queue each demo staff member works (procedures back office).
+DEMO_OFFICES = (
+    ("clerk", "LG-142051"),
+    ("clerk", "NHI-142051"),
+    ("clerk", "JPS"),
+    ("counter", "LG-142051"),
+    ("chiyoda", "LG-131016"),
 )
 
 
@@ -148,6 +158,8 @@ def prepare(
                 return DemoResult(False, existing)
             for username, name, password, roles in DEMO_STAFF:
                 identity.create_staff(db, username, name, password, roles)
+            for username, agency in DEMO_OFFICES:
+                procedures.assign_office(db, username, agency, "system:demo")
             db.flush()
             keys = RegistryKeys.from_master(settings.master_secret())
             report = seed_population(conn, keys, settings.municipality_code, residents, as_of, seed, progress)

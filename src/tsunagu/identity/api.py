@@ -1,5 +1,6 @@
 """Public interface of the identity domain (the only module other packages may import)."""
 
+from tsunagu.identity.cardlogin.reader import active_card_of
 from tsunagu.identity.cards.chip import PIN_REFUSALS, CardChip, PinStatus, SoftwareChip, SurfaceData
 from tsunagu.identity.cards.events import registry_listener
 from tsunagu.identity.cards.services import (
@@ -60,6 +61,7 @@ __all__ = [
     "SoftwareChip",
     "SurfaceData",
     "WrongPin",
+    "active_card_of",
     "add_signature_certificate",
     "authenticate",
     "card_context",

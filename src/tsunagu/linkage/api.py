@@ -8,6 +8,7 @@ from __future__ import annotations
 from tsunagu.linkage.core.dictionary import AgencyEntry, AgencyType, DataItem, Dictionary
 from tsunagu.linkage.core.legal_basis import Decision, LegalBasisRow, LegalBasisTable, RefusalKind, authorise
 from tsunagu.linkage.core.messages import InvalidMessage, ItemValue, Reason, Request
+from tsunagu.linkage.documents import InvalidDocument, sign_document, verify_document
 from tsunagu.linkage.errors import (
     AgencyCertificateInvalid,
     AgencyInactive,
@@ -98,6 +99,7 @@ __all__ = [
     "Hub",
     "HubClient",
     "InProcess",
+    "InvalidDocument",
     "InvalidMessage",
     "ItemValue",
     "KeyRing",
@@ -156,6 +158,8 @@ __all__ = [
     "seed_demo_notices",
     "send_to_code",
     "send_to_segment",
+    "sign_document",
     "translate",
     "unread_count",
+    "verify_document",
 ]

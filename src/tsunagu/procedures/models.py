@@ -53,6 +53,9 @@ class Application(Base):
     channel: Mapped[str] = mapped_column(String(12))  # online | one_stop | counter
     state: Mapped[str] = mapped_column(String(24))
     values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    facts: Mapped[dict[str, Any]] = mapped_column(
+        JSON
+    )  # what the form offered: household members, held items
     prefilled: Mapped[list[str]] = mapped_column(JSON)  # names of the fields the government filled
     exchanges: Mapped[list[str]] = mapped_column(JSON)  # hub exchange ids behind the pre-filled values
     signed_digest: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the signed bytes

@@ -79,6 +79,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=12), nullable=False),
         sa.Column("state", sa.String(length=24), nullable=False),
         sa.Column("values", sa.JSON(), nullable=False),
+        sa.Column("facts", sa.JSON(), nullable=False),
         sa.Column("prefilled", sa.JSON(), nullable=False),
         sa.Column("exchanges", sa.JSON(), nullable=False),
         sa.Column("signed_digest", sa.String(length=64), nullable=True),

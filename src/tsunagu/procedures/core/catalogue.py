@@ -236,9 +236,14 @@ class Procedure:
 
 
 def fold(text: str) -> str:
-    """Text for matching: NFKC, lower case, hiragana as katakana (so ひっこし finds ヒッコシ)."""
+    """Text for matching: NFKC, lower case, hiragana as katakana (so ひっこし finds ヒッコシ).
+
+    Normalised again after the kana shift: a sound mark that does not compose with a hiragana may compose with
+    its katakana (わ + ゛ stays two characters, ワ + ゛ is ヷ), so without it fold would not be idempotent."""
     norm = unicodedata.normalize("NFKC", text).lower()
-    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in norm)
+    return unicodedata.normalize(
+        "NFKC", "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in norm)
+    )
 
 
 # --- parsing -----------------------------------------------------------------------------------------------------

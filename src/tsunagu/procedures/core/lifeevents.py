@@ -101,7 +101,7 @@ def in_moving_window(move_date: dt.date, today: dt.date) -> bool:
     )
 
 
-def _applies(
+def _applies(  # noqa: PLR0911 - one early exit per condition
     rule: Rule, person: PersonFacts | None, people: Sequence[PersonFacts], held: frozenset[str], on: dt.date
 ) -> bool:
     if rule.holds is not None and rule.holds not in held:
@@ -115,9 +115,9 @@ def _applies(
         if rule.age_at_least is not None and age < rule.age_at_least:
             return False
     living = [p for p in people if not p.deceased]
-    if rule.household_child_under is not None:
-        if not any(age_on(p.birth_date, on) < rule.household_child_under for p in living):
-            return False
+    limit = rule.household_child_under
+    if limit is not None and not any(age_on(p.birth_date, on) < limit for p in living):
+        return False
     if rule.no_other_child_under is not None:
         others = [p for p in living if person is None or p.ref != person.ref]
         if any(age_on(p.birth_date, on) < rule.no_other_child_under and not p.child for p in others):
@@ -179,13 +179,13 @@ def _rule(source: str, where: str, raw: Mapping[str, Any], catalogue: Catalogue)
         end, per = End(raw.get("end", "current")), Per(raw.get("per", "filing"))
     except ValueError as exc:
         raise CatalogueError(f"{source}: {where}: {exc}") from None
-    ints = {}
+    ints: dict[str, int | None] = {}
     for key in ("age_under", "age_at_least", "household_child_under", "no_other_child_under"):
         value = raw.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise CatalogueError(f"{source}: {where}{key}: must be a non-negative integer")
         ints[key] = value
-    texts = {}
+    texts: dict[str, str | None] = {}
     for key in ("holds", "lacks"):
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
@@ -194,7 +194,18 @@ def _rule(source: str, where: str, raw: Mapping[str, Any], catalogue: Catalogue)
     primary = raw.get("primary", False)
     if not isinstance(primary, bool):
         raise CatalogueError(f"{source}: {where}primary: must be true or false")
-    return Rule(pid, end, per, primary, **ints, **texts)
+    return Rule(
+        pid,
+        end,
+        per,
+        primary,
+        age_under=ints["age_under"],
+        age_at_least=ints["age_at_least"],
+        holds=texts["holds"],
+        lacks=texts["lacks"],
+        household_child_under=ints["household_child_under"],
+        no_other_child_under=ints["no_other_child_under"],
+    )
 
 
 def parse_life_events(text: str, source: str, catalogue: Catalogue) -> dict[str, LifeEvent]:
