@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ RECEIPT_TYP = "tsunagu-receipt+jwt"
 SIGNED_TYP = "tsunagu-application-v1"
 JST = dt.timezone(dt.timedelta(hours=9))
 EDITABLE = (State.DRAFT, State.CORRECTION_REQUESTED)
+LG_IN_CODE = re.compile(r"\d{6}")  # an agency code naming a municipality (NHI-142051, LG-131016-TAX)
 
 
 class FormInvalid(InvalidInput):
@@ -75,13 +77,15 @@ def agency_for(procedure: Procedure, lg_code: str) -> str:
     """The office's agency code: a municipality's own (``LG-<code>``), or the agency of that type."""
     if procedure.agency_type == "municipality":
         return f"LG-{lg_code}"
-    for a in linkage.agencies():
-        if a.type == procedure.agency_type and lg_code in a.code:
-            return a.code
     found = [a.code for a in linkage.agencies() if a.type == procedure.agency_type]
     if not found:
         raise NotFound(f"No agency handles {procedure.agency_type}.", ja="この手続を扱う機関がありません。")
-    return found[0]
+    local = [c for c in found if lg_code and lg_code in c]
+    if local:
+        return local[0]
+    national = [c for c in found if not LG_IN_CODE.search(c)]  # one agency for the country (JPS)
+    # a municipal office (国保, 住民税) that has no agency code of its own there: the municipality handles it
+    return national[0] if national else f"LG-{lg_code}"
 
 
 def lg_of(agency: str) -> str:
