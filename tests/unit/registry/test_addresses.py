@@ -86,4 +86,5 @@ def test_check_address_refuses(lg_code: str, town: str, block: str, field: str |
     with pytest.raises(InvalidInput) as info:
         registry.check_address(lg_code, town, block)
     assert info.value.field == field
-    assert info.value.detail and info.value.detail_ja
+    assert info.value.detail
+    assert info.value.detail_ja
