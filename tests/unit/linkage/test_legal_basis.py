@@ -33,13 +33,23 @@ def _permitted(requester: str, business: str, provider: str) -> frozenset[str]:
 
 
 def test_the_packaged_table_has_a_version_an_effective_date_and_the_rows_later_issues_need() -> None:
-    assert TABLE.version == "2026.2"
+    assert TABLE.version == "2026.3"
     assert TABLE.effective == dt.date(2024, 6, 1)
     assert len(TABLE.digest) == 64
     pairs = {(r.business, r.provider_type) for r in ROWS}
     assert ("CHILD-ALLOWANCE-01", AgencyType.MUNICIPAL_TAX) in pairs  # income
     assert ("CHILD-ALLOWANCE-01", AgencyType.PUBLIC_FUND_REGISTRY) in pairs  # registered account
     assert ("CHILD-REARING-01", AgencyType.PENSION) in pairs  # pension status
+    prefill = {r.provider_type: r.items for r in ROWS if r.business == "PROC-PREFILL-01"}
+    assert {r.requester_type for r in ROWS if r.business == "PROC-PREFILL-01"} == {AgencyType.PORTAL}
+    assert prefill[AgencyType.MUNICIPALITY] == {"resident.basic", "resident.household"}
+    assert set(prefill) == {
+        AgencyType.MUNICIPALITY,
+        AgencyType.NHI_INSURER,
+        AgencyType.PENSION,
+        AgencyType.PUBLIC_FUND_REGISTRY,
+        AgencyType.MUNICIPAL_TAX,
+    }
     assert all(r.statute for r in ROWS)
     assert not any(r.verified for r in ROWS)  # every article number still awaits checking against e-Gov
 

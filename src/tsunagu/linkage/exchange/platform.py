@@ -16,6 +16,7 @@ from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import services
 from tsunagu.linkage.exchange.hub import GroupCommit, Hub
 from tsunagu.linkage.exchange.keyring import KeyRing
+from tsunagu.linkage.exchange.live import LiveItems
 from tsunagu.linkage.exchange.requester import LocalHub
 from tsunagu.linkage.exchange.transport import DEFAULT_TIMEOUT, InProcess, OverHttp, Routed
 from tsunagu.linkage.keys import LinkageKeys
@@ -49,7 +50,7 @@ def build(
 ) -> ExchangePlatform:
     clock = clock or Clock()
     ring = KeyRing(trust, keys)
-    transport = Routed(InProcess(ring, clock), OverHttp(timeout))
+    transport = Routed(InProcess(ring, clock, LiveItems(keys)), OverHttp(timeout))
     hub = Hub(ring, transport, clock)
     return ExchangePlatform(sessions, ring, hub, clock, GroupCommit(lambda: unit_of_work(sessions), hub))
 

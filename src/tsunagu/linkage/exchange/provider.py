@@ -29,6 +29,7 @@ from tsunagu.linkage.core.messages import (
     parse_forward,
 )
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
+from tsunagu.linkage.exchange.live import LIVE_ITEMS, LiveItems
 from tsunagu.linkage.exchange.models import AGENCY_LOG, COPIES, Copy
 
 PROVIDER = "provider"
@@ -81,11 +82,13 @@ def answer_forward(
     *,
     clock: Clock | None = None,
     defer: bool = False,
+    live: LiveItems | None = None,
 ) -> str:
     """Answer a forward already verified (or handed over in-process by the hub itself); return the signed answer.
 
     ``defer``: leave the log row in ``db.info[PENDING]`` for the hub to insert with the rest of its batch (it
-    is the same transaction)."""
+    is the same transaction). ``live``: the in-process source of live items (:mod:`.live`), asked only for a
+    live item the copy does not hold."""
     if forward.provider != agency:
         raise InvalidMessage(Reason.MALFORMED, f"this forward is for {forward.provider}, not {agency}")
     conn = db.connection()
@@ -96,6 +99,8 @@ def answer_forward(
     received = _now(clock)
     rows = conn.execute(HELD, {"agency": agency, "code": forward.subject, "items": list(forward.items)}).all()
     held = {item: ItemValue(json.loads(value), disclose) for item, value, disclose in rows}
+    if live is not None and (wanted := [i for i in forward.items if i in LIVE_ITEMS and i not in held]):
+        held |= {i: ItemValue(v) for i, v in live.answer(db, agency, forward.subject, wanted).items()}
     message = Answer(
         id=new_id(),
         iat=int(received.timestamp()),

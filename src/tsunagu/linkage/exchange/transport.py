@@ -19,6 +19,7 @@ from tsunagu.kernel.clock import Clock
 from tsunagu.linkage.core.messages import MAX_MESSAGE_BYTES, Forward, InvalidMessage
 from tsunagu.linkage.exchange import provider
 from tsunagu.linkage.exchange.keyring import KeyRing
+from tsunagu.linkage.exchange.live import LiveItems
 from tsunagu.linkage.exchange.models import ENDPOINTS
 
 JOSE = "application/jose"
@@ -39,11 +40,13 @@ class ProviderTransport(Protocol):
 
 
 class InProcess:
-    """Providers whose copy lives in this process: answered in the hub's own transaction."""
+    """Providers whose copy lives in this process: answered in the hub's own transaction, with the live items of
+    the municipalities (:mod:`.live`) when ``live`` is given."""
 
-    def __init__(self, ring: KeyRing, clock: Clock | None = None) -> None:
+    def __init__(self, ring: KeyRing, clock: Clock | None = None, live: LiveItems | None = None) -> None:
         self.ring = ring
         self.clock = clock
+        self.live = live
 
     def ask(self, db: Session, provider_code: str, forward: Forward, signed: Callable[[], str]) -> str:
         """In the hub's process the forward is handed over as the object the hub built (the process is the trust
@@ -52,7 +55,7 @@ class InProcess:
         del signed
         try:
             return provider.answer_forward(
-                db, self.ring, provider_code, forward, clock=self.clock, defer=True
+                db, self.ring, provider_code, forward, clock=self.clock, defer=True, live=self.live
             )
         except InvalidMessage as exc:
             raise ProviderUnavailable(f"refused the forward ({exc.reason}: {exc.detail})") from exc
