@@ -4,7 +4,13 @@ Every value is made up and derived deterministically from the registry person id
 depends on age): incomes and deductions at 藤沢市 市民税課, the pension status at 日本年金機構, National Health
 Insurance for some, vaccination records at VRS, and a public-fund account at デジタル庁 for most. For a few people
 one item is marked not disclosable (番号法 art. 23(2)), so the portal's handling of it can be seen. Rows are
-inserted in bulk: the demo seeds a few hundred residents in well under a second."""
+inserted in bulk: the demo seeds a few hundred residents in well under a second.
+
+The households of the demo card holders (``card_holders``) are made ready for pre-filled applications
+(PROC-PREFILL-01): each current member has a National Health Insurance record (the household is insured under
+NHI, which insures by household) and a public-fund account (a minor's registered by a parent), and everyone of
+20 to 64 a pension insured status as for anyone. Nobody under 20 gets an insured status, nor anyone of 65 or
+more (they receive a pension instead): 日本年金機構 holds none for them, so the item stays not held."""
 
 from __future__ import annotations
 
@@ -85,6 +91,10 @@ def _vaccinations(p: Person) -> dict[str, Any]:
 def _account(p: Person) -> dict[str, Any]:
     if p.age < 18 or p.person_id % 6 == 5:
         return {}  # children and some adults have registered no account
+    return _registered_account(p)
+
+
+def _registered_account(p: Person) -> dict[str, Any]:
     code, name = BANKS[p.person_id % len(BANKS)]
     return {
         "public_fund_account.bank": {
@@ -103,6 +113,23 @@ def _account(p: Person) -> dict[str, Any]:
 SOURCES = ((TAX, _tax), (PENSION, _pension), (NHI, _nhi), (VRS, _vaccinations), (ACCOUNTS, _account))
 
 
+def _prefill_ready(agency: str, p: Person) -> dict[str, Any]:
+    """What a member of a card holder's household has on top of :data:`SOURCES`' values."""
+    if agency == NHI:
+        return {"nhi.eligibility": {"status": "insured", "since": "2020-04-01", "insurer_number": "142051"}}
+    if agency == ACCOUNTS:
+        return _registered_account(p)
+    return {}
+
+
+def _households_of(db: Session, card_holders: Iterable[int]) -> list[int]:
+    """The current members of the card holders' households, in household order."""
+    members: list[int] = []
+    for household_id in dict.fromkeys(registry.basic_facts(db, p).household_id for p in card_holders):
+        members += [f.person_id for f in registry.household_facts(db, household_id) if f.status == "resident"]
+    return members
+
+
 def _withheld(p: Person, agency: str) -> set[str]:
     if p.person_id % WITHHELD_EVERY == 7 and agency == PENSION:
         return {"pension.status"}
@@ -110,20 +137,30 @@ def _withheld(p: Person, agency: str) -> set[str]:
 
 
 def seed_demo_copies(
-    db: Session, keys: LinkageKeys, person_ids: Iterable[int], clock: Clock | None = None
+    db: Session,
+    keys: LinkageKeys,
+    person_ids: Iterable[int],
+    clock: Clock | None = None,
+    *,
+    card_holders: Iterable[int] = (),
 ) -> int:
     """Put synthetic copies for these residents into each source agency; return how many items were stored.
+    The members of the ``card_holders``' households (added to ``person_ids`` if missing) get the items a
+    pre-filled application reads (see the module docstring).
 
     The agencies must be loaded (``linkage.provision_all``). Meant for a fresh demo: rows are inserted, not
     merged, so call it once per person."""
     now = (clock or Clock()).now()
     as_of = now.date()
+    ready = set(_households_of(db, card_holders))
     rows: list[dict[str, Any]] = []
-    for person_id in person_ids:
+    for person_id in dict.fromkeys([*person_ids, *sorted(ready)]):
         facts = registry.basic_facts(db, person_id)
         person = Person(person_id, facts.age_on(as_of), facts.name_kana)
         for agency, make in SOURCES:
             items = make(person)
+            if person_id in ready:
+                items = _prefill_ready(agency, person) | items
             if not items:
                 continue
             code = code_for(db, keys, agency, person_id, clock=clock)
