@@ -26,13 +26,14 @@ from tsunagu.identity.proxies import pages as proxy_pages
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import api as linkage_api
-from tsunagu.procedures import api as procedures_api
 from tsunagu.linkage.exchange import http as linkage_http
 from tsunagu.linkage.notices import pages as notice_pages
 from tsunagu.linkage.portal import pages as linkage_portal_pages
 from tsunagu.pki import api as pki_api
 from tsunagu.pki import http as pki_http
 from tsunagu.pki import pages as pki_pages
+from tsunagu.procedures import api as procedures_api
+from tsunagu.procedures.pages import citizen as procedures_citizen_pages
 from tsunagu.registry import api as registry_api
 from tsunagu.registry import http as registry_http
 from tsunagu.registry import pages as registry_pages
@@ -112,6 +113,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     ctx.extras.setdefault("my_sections", []).extend([citizen_card_pages.SECTION, proxy_pages.SECTION])
     app.include_router(passkey_pages.router(ctx))
     app.include_router(notice_pages.router())
+    app.include_router(procedures_citizen_pages.router())
+    ctx.extras.setdefault("my_sections", []).append(dict(procedures_citizen_pages.SECTION))
     notice_pages.install(ctx)
     app.include_router(linkage_http.router(lambda _request: exchange))
     app.include_router(linkage_portal_pages.router(lambda _request: exchange))

@@ -259,11 +259,18 @@ def clean_values(
 
 
 def save_draft(
-    db: Session, pctx: ProceduresContext, me: CitizenPrincipal, app_id: int, raw: forms.Raw
+    db: Session,
+    pctx: ProceduresContext,
+    me: CitizenPrincipal,
+    app_id: int,
+    raw: forms.Raw,
+    *,
+    partial: bool = True,
 ) -> Application:
+    """Keep the typed values (``partial``: missing ones are not errors yet; a bad value always is)."""
     app = own_application(db, me, app_id, for_update=True)
     _editable(app)
-    app.values = clean_values(db, pctx, app, raw, partial=True)
+    app.values = clean_values(db, pctx, app, raw, partial=partial)
     app.updated_at = _now(pctx)
     audit.record_citizen(db, me, A.PROCEDURE_SAVED, f"application:{app.id}", procedure=app.procedure_id)
     return app

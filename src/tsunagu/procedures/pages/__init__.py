@@ -1,0 +1,1 @@
+"""HTTP pages of the procedures domain (the back office: ``staff``)."""
