@@ -238,7 +238,8 @@ def complete(
 def _record_move_out(db: Session, pctx: ProceduresContext, staff: Principal, app: Application) -> None:
     ctx = pctx.registry_for(apps.lg_of(app.agency))
     day = dt.date.fromisoformat(str(app.values["move_date"]))
-    for person_id in _movers(db, app):
+    movers = _movers(db, app)  # the head last: the registry refuses a head leaving members behind
+    for person_id in sorted(movers, key=lambda p: registry.basic_facts(db, p).relationship == "head"):
         registry.record_move_out(
             db, ctx, person_id, str(app.values["destination_lg_code"]), day, _filing(app, person_id, staff)
         )

@@ -106,6 +106,15 @@ def check_moving(db: Session, pctx: ProceduresContext, app: Application, values:
             ja="届出をする人（カードの名義人）も引っ越す人に含めてください。",
             field="movers",
         )
+    household = current_members(db, registry.basic_facts(db, app.applicant_person_id).household_id)
+    heads = {m.person_id for m in household if m.relationship == "head"}
+    if heads & set(movers) and len(set(movers)) < len(household):
+        raise InvalidInput(
+            "The head of the household can move only with everyone; otherwise change the head at the counter "
+            "first.",
+            ja="世帯主が世帯の一部の人と引っ越すときは、先に窓口で世帯主の変更を届け出てください。",
+            field="movers",
+        )
     open_ = db.scalar(
         select(Bundle.id).where(
             Bundle.event == "moving", Bundle.state == "open", Bundle.applicant_person_id.in_(movers)
