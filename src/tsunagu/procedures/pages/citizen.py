@@ -194,7 +194,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
             prefill.fetch,
             pctx,
             me.subject_person_id,
-            procedure.prefill_items(),
+            prefill.items_for(procedure),
             by_proxy=me.acting_for is not None,
         )
         with ctx_of(request).uow() as db:

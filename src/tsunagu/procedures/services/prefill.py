@@ -17,6 +17,7 @@ from typing import Any
 from tsunagu.linkage import api as linkage
 from tsunagu.procedures.context import ProceduresContext
 from tsunagu.procedures.core.catalogue import HOUSEHOLD, FieldSpec, Procedure
+from tsunagu.procedures.sources import life_events
 from tsunagu.registry import api as registry
 
 PORTAL = "MYNAPORTAL"
@@ -55,6 +56,18 @@ def provider_for(item: str, lg_code: str) -> str | None:
     if local:
         return min(local, key=len)
     return candidates[0] if len(candidates) == 1 else None
+
+
+def items_for(procedure: Procedure) -> tuple[str, ...]:
+    """What a draft asks the hub for: the form's pre-filled items and, for the primary procedure of a one-stop
+    (転出届, 出生届), the household and every item the event's rules look at (NHI eligibility …), so that the
+    fan-out plans from the facts the government holds."""
+    items = list(procedure.prefill_items())
+    for event in life_events().values():
+        if any(r.primary and r.procedure == procedure.id for r in event.rules):
+            items.append(HOUSEHOLD)
+            items += [i for r in event.rules for i in (r.holds, r.lacks) if i]
+    return tuple(dict.fromkeys(items))
 
 
 def fetch(
