@@ -115,7 +115,7 @@ class Env:
         """What the portal does when the person starts a procedure: pre-fill through the hub, then the draft."""
         me = citizen(who, acting_for)
         procedure = catalogue()[procedure_id]
-        items = [*procedure.prefill_items(), *event_items(procedure.life_events)]
+        items = prefill.items_for(procedure)
         fetched = prefill.fetch(self.pctx, me.subject_person_id, items, by_proxy=acting_for is not None)
         with self.uow() as db:
             return apps.create_draft(db, self.pctx, me, procedure, fetched).id
@@ -212,3 +212,13 @@ def env(session_factory: sessionmaker[Session], settings: Settings, clock: Clock
 
 
 Action = Callable[[Session], object]
+
+
+def refused(env: Env, expected: type[BaseException], action: Action, match: str | None = None) -> BaseException:
+    """Run ``action`` in a unit of work, expect the refusal, and check nothing was half-created: the procedures
+    tables hold exactly the rows they held before."""
+    before = env.counts()
+    with pytest.raises(expected, match=match) as info, env.uow() as db:
+        action(db)
+    assert env.counts() == before
+    return info.value
