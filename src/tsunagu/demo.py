@@ -125,10 +125,10 @@ def _demo_linkage(db: Session, settings: Settings) -> int:
             .limit(DEMO_LINKAGE_RESIDENTS)
         )
     )
+    holders = [p for p in people[:60] if identity.cards_of(db, p)]
     if settings.environment == "demo":  # not under "test": the HTTP tests count a resident's notices exactly
-        holders = [p for p in people[:60] if identity.cards_of(db, p)]
         linkage.seed_demo_notices(db, keys, holders, clock=clock)
-    return linkage_demo.seed_demo_copies(db, keys, people, clock)
+    return linkage_demo.seed_demo_copies(db, keys, people, clock, card_holders=holders)
 
 
 @dataclass(frozen=True)
