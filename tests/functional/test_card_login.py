@@ -336,3 +336,33 @@ def test_signature_reauthentication_then_a_voluntary_proxy(
     assert "代理人として操作中" not in proxy.get("/my").text
     refused = proxy.post(f"/my/proxies/{revoke}/revoke", data={"csrf_token": csrf(proxy)})
     assert refused.status_code == 404
+
+
+def test_a_holder_who_moved_out_still_logs_in_until_the_move_in(
+    new_client: ClientFactory, web_app: FastAPI, holder: Holder
+) -> None:
+    """継続利用: a domestic 転出 keeps the card, so its holder can still follow their moving one-stop."""
+    from tsunagu import wiring
+    from tsunagu.registry import api as registry_api
+
+    ctx = web_app.state.ctx
+    reg = registry_api.registry_context(
+        ctx.settings, ctx.clock, wiring.registry_listeners(ctx.settings, ctx.clock, ctx.extras["trust"])
+    )
+    with ctx.uow() as db:
+        registry_api.record_event(
+            db,
+            reg,
+            holder.person_id,
+            registry_api.EventKind.MOVE_OUT,
+            ctx.clock.today(),
+            registry_api.Filing("test"),
+            to_lg_code="131016",
+            whole_household=True,
+        )
+    client = new_client()
+    challenge = client.post("/api/v1/card-login/challenges").json()
+    response = client.post(
+        "/api/v1/card-login/sessions", json=sign_challenge(web_app, holder.serial, challenge)
+    )
+    assert response.status_code == 201, response.text

@@ -43,6 +43,10 @@ from tsunagu.kernel.errors import InvalidInput
 from tsunagu.pki import api as pki
 from tsunagu.registry import api as registry_api
 
+# A holder who moved out keeps the card until the 転入 at the new municipality (継続利用, 住民基本台帳法 art. 24-2):
+# they still log in, e.g. to follow their moving one-stop. A death revokes the card, so no deceased holder gets here.
+LOGIN_STATUSES = frozenset({"resident", "moved_out"})
+
 
 @dataclass(frozen=True)
 class Challenge:
@@ -250,7 +254,7 @@ def _check_answer(
             history=(person_id, f"card_{status}"),
         )
     name, resident = registry_api.name_and_status(db, person_id) or ("", "")
-    if resident != "resident":
+    if resident not in LOGIN_STATUSES:
         return _Refusal(
             "not_resident",
             "This card's holder is not a current resident.",
