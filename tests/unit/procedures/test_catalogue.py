@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from tsunagu.procedures import sources
 from tsunagu.procedures.core.catalogue import (
     HOUSEHOLD,
     LIFE_EVENTS,
+    Applicant,
     Catalogue,
     CatalogueError,
     FieldType,
@@ -434,3 +436,15 @@ def test_fold_examples() -> None:
     assert fold("ひっこし") == fold("ヒッコシ") == fold("ﾋｯｺｼ")
     assert fold("Child Allowance") == "child allowance"
     assert fold("わ\u3099") == fold("ワ\u3099") == "ヷ"  # a sound mark composes on the katakana too
+
+
+def test_who_may_apply() -> None:
+    births = sources.catalogue()["shussei-todoke"]  # self and household members, no proxy
+    assert births.may_apply(by_proxy=False, is_head=False)
+    assert not births.may_apply(by_proxy=True, is_head=True)
+    moving = sources.catalogue()["tenshutsu"]
+    assert moving.may_apply(by_proxy=True, is_head=False)
+    head_only = dataclasses.replace(moving, applicants=(Applicant.HOUSEHOLD_HEAD,))
+    assert head_only.may_apply(by_proxy=False, is_head=True)
+    assert not head_only.may_apply(by_proxy=False, is_head=False)
+    assert not head_only.may_apply(by_proxy=True, is_head=True)

@@ -183,10 +183,6 @@ def test_an_adult_older_sibling_does_not_count_as_another_child() -> None:
     assert "jido-teate-nintei:current:" in keys(plan(sources.life_events()["birth"], people, [], TODAY))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Rule cannot say 'a child under 18 other than the newborn' (household_child_under counts the newborn)",
-)
 def test_a_first_child_gets_no_amount_change() -> None:
     people = [PersonFacts("mother", born(31)), newborn()]
     assert "jido-teate-gakukaitei:current:" not in keys(

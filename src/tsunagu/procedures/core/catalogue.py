@@ -223,6 +223,15 @@ class Procedure:
             items.append(HOUSEHOLD)  # the members to choose from
         return tuple(dict.fromkeys(i for i in items if i))
 
+    def may_apply(self, *, by_proxy: bool, is_head: bool) -> bool:
+        """Who may apply: a registered proxy only where ``proxy`` is listed; otherwise the person themself (``self``
+        or ``household_member``), or the 世帯主 where only ``household_head`` is listed."""
+        if by_proxy:
+            return Applicant.PROXY in self.applicants
+        if Applicant.SELF in self.applicants or Applicant.HOUSEHOLD_MEMBER in self.applicants:
+            return True
+        return is_head and Applicant.HOUSEHOLD_HEAD in self.applicants
+
     def can_move(self, current: State, target: State) -> bool:
         return target in MOVES.get(current, frozenset()) and target in self.states
 

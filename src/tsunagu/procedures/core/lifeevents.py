@@ -48,6 +48,7 @@ class Rule:
     lacks: str | None = None  # … or must not hold
     household_child_under: int | None = None  # the household (after the event) has a child under this age
     no_other_child_under: int | None = None  # … and no child other than the subject under this age
+    other_child_under: int | None = None  # … or some child other than the subject (and the newborn) under it
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,10 @@ def _applies(  # noqa: PLR0911 - one early exit per condition
         others = [p for p in living if person is None or p.ref != person.ref]
         if any(age_on(p.birth_date, on) < rule.no_other_child_under and not p.child for p in others):
             return False
+    if rule.other_child_under is not None:
+        others = [p for p in living if not p.child and (person is None or p.ref != person.ref)]
+        if not any(age_on(p.birth_date, on) < rule.other_child_under for p in others):
+            return False
     return True
 
 
@@ -165,6 +170,7 @@ RULE_KEYS = {
     "lacks",
     "household_child_under",
     "no_other_child_under",
+    "other_child_under",
 }
 
 
@@ -180,7 +186,13 @@ def _rule(source: str, where: str, raw: Mapping[str, Any], catalogue: Catalogue)
     except ValueError as exc:
         raise CatalogueError(f"{source}: {where}: {exc}") from None
     ints: dict[str, int | None] = {}
-    for key in ("age_under", "age_at_least", "household_child_under", "no_other_child_under"):
+    for key in (
+        "age_under",
+        "age_at_least",
+        "household_child_under",
+        "no_other_child_under",
+        "other_child_under",
+    ):
         value = raw.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise CatalogueError(f"{source}: {where}{key}: must be a non-negative integer")
@@ -205,6 +217,7 @@ def _rule(source: str, where: str, raw: Mapping[str, Any], catalogue: Catalogue)
         lacks=texts["lacks"],
         household_child_under=ints["household_child_under"],
         no_other_child_under=ints["no_other_child_under"],
+        other_child_under=ints["other_child_under"],
     )
 
 

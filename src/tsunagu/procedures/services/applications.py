@@ -162,6 +162,16 @@ def create_draft(
         raise Forbidden(
             "Only current residents can apply online.", ja="現在の住民の方のみオンラインで申請できます。"
         )
+    if not procedure.may_apply(by_proxy=me.acting_for is not None, is_head=facts.relationship == "head"):
+        if me.acting_for is not None:
+            raise Forbidden(
+                "A proxy cannot file this procedure; the person files it themself.",
+                ja="この手続は代理人による申請を受け付けていません。ご本人が申請してください。",
+            )
+        raise Forbidden(
+            "Only the head of the household (世帯主) can file this procedure.",
+            ja="この手続は世帯主の方が申請してください。",
+        )
     values = prefill.fill(procedure, fetched)
     app = new_application(
         db,
