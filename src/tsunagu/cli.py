@@ -22,6 +22,7 @@ from tsunagu.linkage import cli as linkage_cli
 from tsunagu.linkage.log import cli as linkage_log_cli
 from tsunagu.linkage.node import cli as node_cli
 from tsunagu.pki import cli as pki_cli
+from tsunagu.procedures import cli as procedures_cli
 from tsunagu.registry import cli as registry_cli
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
@@ -84,6 +85,7 @@ def build() -> typer.Typer:
     app.add_typer(linkage_log_cli.build(), name="audit")
     app.add_typer(linkage_cli.build(), name="linkage")
     app.add_typer(node_cli.build(), name="node")
+    app.add_typer(procedures_cli.build(wiring.registry_listeners), name="procedures")
 
     @db_app.command("upgrade")
     def db_upgrade(

@@ -6,7 +6,7 @@ the back office do (each call in its own unit of work, as the edge owns the tran
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +26,7 @@ from tsunagu.pki import api as pki
 from tsunagu.procedures import api as procedures
 from tsunagu.procedures.models import Application, Bundle, Outbox
 from tsunagu.procedures.services import applications as apps
-from tsunagu.procedures.services import backoffice, filing, prefill
+from tsunagu.procedures.services import filing, prefill
 from tsunagu.procedures.sources import catalogue, life_events
 from tsunagu.registry import api as registry
 from tsunagu.settings import Settings
@@ -141,9 +141,7 @@ class Env:
         with self.uow() as db:
             for agency in agencies:
                 procedures.assign_office(db, username, agency, "test")
-        return Principal(
-            11, username, username, identity.permissions_for([identity.Role.COUNTER_STAFF])
-        )
+        return Principal(11, username, username, identity.permissions_for([identity.Role.COUNTER_STAFF]))
 
     def application(self, app_id: int) -> Application:
         with self.sessions() as db:
@@ -179,7 +177,8 @@ def citizen(person_id: int, acting_for: int | None = None) -> CitizenPrincipal:
 def moving_form(
     movers: Sequence[str],
     *,
-    move_date: dt.date = TODAY + dt.timedelta(days=7),
+    on: dt.date = TODAY,
+    move_date: dt.date | None = None,
     lg: str = DESTINATION,
     town: str = "丸の内一丁目",
     block: str = "1-1",
@@ -190,15 +189,15 @@ def moving_form(
         "destination_town": town,
         "destination_block": block,
         "destination_building": "",
-        "move_date": move_date.isoformat(),
+        "move_date": (move_date or on + dt.timedelta(days=7)).isoformat(),
     }
 
 
-@pytest.fixture
-def env(session_factory: sessionmaker[Session], settings: Settings, clock: Clock, now: Now) -> Iterator[Env]:
+def build_env(settings: Settings, sessions: sessionmaker[Session], clock: Clock, now: Now) -> Env:
+    """The procedures context as the shell builds it, over a migrated database with every agency provisioned."""
     trust = pki.trust_services(settings, clock)
     keys = linkage.linkage_keys(settings)
-    platform = linkage.build_exchange(session_factory, trust, keys, clock=clock)
+    platform = linkage.build_exchange(sessions, trust, keys, clock=clock)
     with platform.uow() as db:
         linkage.provision_all(db, trust, keys, clock)
     pctx = procedures.procedures_context(
@@ -208,13 +207,20 @@ def env(session_factory: sessionmaker[Session], settings: Settings, clock: Clock
         identity.card_context(settings, clock, trust),
         wiring.registry_listeners(settings, clock, trust),
     )
-    yield Env(settings, session_factory, pctx, trust, now)
+    return Env(settings, sessions, pctx, trust, now)
+
+
+@pytest.fixture
+def env(session_factory: sessionmaker[Session], settings: Settings, clock: Clock, now: Now) -> Env:
+    return build_env(settings, session_factory, clock, now)
 
 
 Action = Callable[[Session], object]
 
 
-def refused(env: Env, expected: type[BaseException], action: Action, match: str | None = None) -> BaseException:
+def refused(
+    env: Env, expected: type[BaseException], action: Action, match: str | None = None
+) -> BaseException:
     """Run ``action`` in a unit of work, expect the refusal, and check nothing was half-created: the procedures
     tables hold exactly the rows they held before."""
     before = env.counts()

@@ -31,7 +31,8 @@ BIRTH = {
 def test_birth_derives_allowances_and_completion_records_the_child(env: Env) -> None:
     home = env.household(nhi=True)
     app = env.submit(home.head, env.draft(home.head, "shussei-todoke"), BIRTH)
-    assert app.state == "submitted" and app.bundle_id is not None
+    assert app.state == "submitted"
+    assert app.bundle_id is not None
     assert app.bundle_key == "shussei-todoke:current:child"
     passed = env.work()
     assert (passed.done, passed.failed) == (3, 0)
@@ -52,7 +53,8 @@ def test_birth_derives_allowances_and_completion_records_the_child(env: Env) -> 
     with env.sessions() as db:
         members = registry.household_facts(db, home.id)
         bundle = bundles.bundle_of_id(db, app.bundle_id)
-        assert bundle is not None and bundle.state == "closed"
+        assert bundle is not None
+        assert bundle.state == "closed"
     newborn = [m for m in members if m.given_name == "二郎"]
     assert len(newborn) == 1
     assert (newborn[0].relationship, newborn[0].status, newborn[0].lg_code) == ("child", "resident", HOME)
@@ -100,7 +102,10 @@ def test_bereavement_derives_what_the_death_triggers(env: Env) -> None:
     }
     assert rows["nenkin-shibo:current:deceased"]["subject"] == home.spouse
     with env.uow() as db:  # the same request again (a retried form): the first filing stands
-        assert bundles.file_bereavement(db, env.pctx, citizen(home.head), home.spouse, fetched, "k1").id == bundle_id
+        assert (
+            bundles.file_bereavement(db, env.pctx, citizen(home.head), home.spouse, fetched, "k1").id
+            == bundle_id
+        )
     refused(
         env,
         Conflict,
@@ -115,8 +120,10 @@ def test_bereavement_derives_what_the_death_triggers(env: Env) -> None:
         "nenkin-shibo",
     ]
     pension = next(a for a in made if a.procedure_id == "nenkin-shibo")
-    assert pension.subject_person_id == home.spouse and pension.applicant_person_id == home.head
-    assert pension.state == "submitted" and pension.receipt_number
+    assert pension.subject_person_id == home.spouse
+    assert pension.applicant_person_id == home.head
+    assert pension.state == "submitted"
+    assert pension.receipt_number
 
 
 @pytest.mark.parametrize("held", [False, True])

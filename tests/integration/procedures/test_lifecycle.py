@@ -69,7 +69,9 @@ def test_correction_and_resubmission_keep_the_receipt_number(env: Env) -> None:
     assert claims["signed"] is True
     assert claims["digest"] == fixed.signed_digest
     with env.sessions() as db, pytest.raises(linkage.InvalidDocument):
-        linkage.verify_document(db, env.pctx.platform.ring, (fixed.receipt or "")[:-4] + "AAAA", apps.RECEIPT_TYP)
+        linkage.verify_document(
+            db, env.pctx.platform.ring, (fixed.receipt or "")[:-4] + "AAAA", apps.RECEIPT_TYP
+        )
 
 
 def _history(env: Env, app_id: int) -> list[object]:

@@ -45,8 +45,10 @@ def test_moving_one_stop_end_to_end(env: Env) -> None:  # noqa: PLR0915 - one jo
     draft = env.draft(home.head, "tenshutsu")
     tenshutsu = env.submit(home.head, draft, moving_form(["1", "2", "3"]))
     assert tenshutsu.state == "submitted"
-    assert tenshutsu.receipt_number is not None and tenshutsu.receipt_number.startswith("142051-20261126-")
-    assert tenshutsu.signature is not None and tenshutsu.bundle_id is not None
+    assert tenshutsu.receipt_number is not None
+    assert tenshutsu.receipt_number.startswith("142051-20261126-")
+    assert tenshutsu.signature is not None
+    assert tenshutsu.bundle_id is not None
     bundle_id = tenshutsu.bundle_id
 
     primaries = env.bundle_apps(bundle_id)
@@ -55,7 +57,10 @@ def test_moving_one_stop_end_to_end(env: Env) -> None:  # noqa: PLR0915 - one jo
         ("tennyu-yoyaku", DESTINATION_OFFICE, "submitted"),
     ]
     with env.sessions() as db:
-        rows = {o.key: o.payload["agency"] for o in db.scalars(select(Outbox).where(Outbox.bundle_id == bundle_id))}
+        rows = {
+            o.key: o.payload["agency"]
+            for o in db.scalars(select(Outbox).where(Outbox.bundle_id == bundle_id))
+        }
     assert rows == DERIVED
 
     first = env.work()
@@ -89,7 +94,9 @@ def test_moving_one_stop_end_to_end(env: Env) -> None:  # noqa: PLR0915 - one jo
 
     with pytest.raises(Forbidden, match="Check the card"), env.uow() as db:
         backoffice.complete(db, env.pctx, destination_staff, yoyaku.id)
-    refused = _pin_refused(env, lambda db: backoffice.card_check(db, env.pctx, [home.head, home.child], "9999"))
+    refused = _pin_refused(
+        env, lambda db: backoffice.card_check(db, env.pctx, [home.head, home.child], "9999")
+    )
     assert isinstance(refused, identity.WrongPin)
     with env.sessions() as db:
         serial = identity.active_card_of(db, home.head)
@@ -107,8 +114,17 @@ def test_moving_one_stop_end_to_end(env: Env) -> None:  # noqa: PLR0915 - one jo
     with env.sessions() as db:
         moved = registry.basic_facts(db, home.head)
         child = registry.basic_facts(db, home.child)
-        assert (moved.status, moved.lg_code, moved.town, moved.block) == ("resident", DESTINATION, "丸の内一丁目", "1-1")
-        assert (child.status, child.lg_code, child.household_id) == ("resident", DESTINATION, moved.household_id)
+        assert (moved.status, moved.lg_code, moved.town, moved.block) == (
+            "resident",
+            DESTINATION,
+            "丸の内一丁目",
+            "1-1",
+        )
+        assert (child.status, child.lg_code, child.household_id) == (
+            "resident",
+            DESTINATION,
+            moved.household_id,
+        )
         assert chip.pin_status(identity.PinSlot.AUTHENTICATION).remaining == 3  # a correct PIN resets it
         data = apps.signing_input(tenshutsu, tenshutsu.values)
         with pytest.raises(pki.CertificateRevoked):  # the 特例転入 revoked the signature certificate

@@ -38,8 +38,11 @@ def test_outside_the_moving_window(env: Env, home: Household, days: int) -> None
 @pytest.mark.parametrize("days", [-10, 30])
 def test_the_window_edges_are_accepted(env: Env, home: Household, days: int) -> None:
     draft = env.draft(home.head, "tenshutsu")
-    app = env.submit(home.head, draft, moving_form(["1", "2", "3"], move_date=TODAY + dt.timedelta(days=days)))
-    assert app.state == "submitted" and app.bundle_id is not None
+    app = env.submit(
+        home.head, draft, moving_form(["1", "2", "3"], move_date=TODAY + dt.timedelta(days=days))
+    )
+    assert app.state == "submitted"
+    assert app.bundle_id is not None
 
 
 def test_a_mover_not_of_the_household(env: Env, home: Household) -> None:
@@ -79,7 +82,11 @@ def test_filing_twice(env: Env, home: Household) -> None:
     before = env.counts()
     with env.uow() as db:
         again = filing.submit(db, env.pctx, citizen(home.head), draft, form)  # a double click: no signature
-    assert (again.id, again.receipt_number, again.bundle_id) == (first.id, first.receipt_number, first.bundle_id)
+    assert (again.id, again.receipt_number, again.bundle_id) == (
+        first.id,
+        first.receipt_number,
+        first.bundle_id,
+    )
     assert env.counts() == before
 
     second = env.draft(home.head, "tenshutsu")

@@ -7,7 +7,14 @@ from tsunagu.linkage import api as linkage
 
 from .conftest import Env
 
-PREFILLED = ["birth_date", "current_address", "family_name", "family_name_kana", "given_name", "given_name_kana"]
+PREFILLED = [
+    "birth_date",
+    "current_address",
+    "family_name",
+    "family_name_kana",
+    "given_name",
+    "given_name_kana",
+]
 
 
 def test_a_draft_of_tenshutsu_is_prefilled_through_the_hub(env: Env) -> None:
