@@ -33,6 +33,7 @@ from tsunagu.pki import api as pki_api
 from tsunagu.pki import http as pki_http
 from tsunagu.pki import pages as pki_pages
 from tsunagu.procedures import api as procedures_api
+from tsunagu.procedures import http as procedures_http
 from tsunagu.procedures.pages import citizen as procedures_citizen_pages
 from tsunagu.procedures.pages import staff as procedures_staff_pages
 from tsunagu.registry import api as registry_api
@@ -115,6 +116,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(passkey_pages.router(ctx))
     app.include_router(notice_pages.router())
     app.include_router(procedures_citizen_pages.router())
+    app.include_router(procedures_http.router())
     app.include_router(procedures_staff_pages.router())
     ctx.extras.setdefault("my_sections", []).append(dict(procedures_citizen_pages.SECTION))
     notice_pages.install(ctx)

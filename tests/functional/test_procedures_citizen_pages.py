@@ -138,3 +138,25 @@ def test_moving_one_stop_over_http(
     receipt = c.get(f"/my/applications/{app_id}/receipt")
     assert receipt.status_code == 200
     assert receipt.text.count(".") == 2
+
+
+def test_the_catalogue_api_is_public_json(client: TestClient) -> None:
+    listing = client.get("/api/v1/procedures", params={"q": "ひっこし"})
+    assert listing.status_code == 200
+    ids = [p["id"] for p in listing.json()["items"]]
+    assert "tenshutsu" in ids
+    one = client.get("/api/v1/procedures/tenshutsu").json()
+    assert one["assurance"] == "signature"
+    assert {f["name"] for f in one["fields"] if f["prefill"] is None} == {
+        "movers",
+        "destination_lg_code",
+        "destination_town",
+        "destination_block",
+        "destination_building",
+        "move_date",
+    }
+    missing = client.get("/api/v1/procedures/no-such")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    events = client.get("/api/v1/life-events").json()["items"]
+    assert {e["id"] for e in events} == {"moving", "birth", "bereavement"}
