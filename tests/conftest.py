@@ -54,6 +54,7 @@ APPEND_ONLY_TABLES = (
     "linkage_exchanges",
     "linkage_agency_log",
     "linkage_refusals",
+    "proc_application_events",
 )  # UPDATE and DELETE refused by triggers
 
 
