@@ -46,6 +46,8 @@ def test_birth_derives_allowances_and_completion_records_the_child(env: Env) -> 
     ]
     assert made["kokuho-shutoku:current:child"].agency == NHI
     assert all(a.state == "submitted" for a in made.values())
+    subsidy = made["kodomo-iryohi:current:child"].values  # about the newborn, not the parent
+    assert {v for k, v in subsidy.items() if k.endswith("given_name")} == {"二郎"}
 
     clerk = env.staff("birth-clerk", ORIGIN_OFFICE)
     with env.uow() as db:

@@ -29,14 +29,14 @@ from tsunagu.identity import api as identity
 from tsunagu.kernel.access import Access, CitizenPrincipal
 from tsunagu.kernel.errors import DomainError, NotFound
 from tsunagu.procedures.context import ProceduresContext
-from tsunagu.procedures.core.catalogue import FieldType, Procedure, State
+from tsunagu.procedures.core.catalogue import Assurance, FieldType, Procedure, State
 from tsunagu.procedures.models import Application
 from tsunagu.procedures.services import applications as apps
 from tsunagu.procedures.services import bundles, filing, outbox, prefill
 from tsunagu.procedures.sources import catalogue, life_events
 from tsunagu.registry import api as registry
 from tsunagu.web.access import citizen_principal, guard
-from tsunagu.web.context import ctx_of
+from tsunagu.web.context import AppContext, ctx_of
 from tsunagu.web.templating import language, render
 
 PUBLIC = [guard(Access.public())]
@@ -62,19 +62,6 @@ def _raw(form: FormData) -> dict[str, str | list[str]]:
     for key in form:
         values = [v for v in form.getlist(key) if isinstance(v, str)]
         out[key] = values if len(values) > 1 or key == "movers" else (values[0] if values else "")
-    return out
-
-
-def raw_from_values(values: Mapping[str, Any]) -> dict[str, str | list[str]]:
-    """Stored values as a form would send them (to re-check a saved draft on submission)."""
-    out: dict[str, str | list[str]] = {}
-    for key, value in values.items():
-        if isinstance(value, list):
-            out[key] = [str(v) for v in value]
-        elif isinstance(value, bool):
-            out[key] = "on" if value else ""
-        elif value is not None:
-            out[key] = str(value)
     return out
 
 
@@ -283,36 +270,15 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
 
     @r.post("/my/applications/{app_id}/submit", dependencies=CITIZEN)
     async def submit(request: Request, app_id: int) -> Response:
-        me, app, procedure = _own(request, app_id)
+        me = citizen_principal(request)
         pctx = pctx_of(request)
         form = await request.form()
         lang = language(request)
-        raw = raw_from_values(app.values)
-        signed: apps.Signed | None = None
-        refusal: str | None = None
-        if procedure.assurance.value == "signature" and State(app.state) in apps.EDITABLE:
-            pin = str(form.get("signature_pin", "")).strip().upper()
-            try:
-                with ctx_of(request).uow() as db:
-                    data = filing.preview(db, pctx, me, app_id, raw)
-                    try:
-                        signed = apps.sign_with_demo_card(db, pctx, me.person_id, pin, data)
-                    except identity.PIN_REFUSALS as exc:
-                        refusal = exc.message(lang) if isinstance(exc, DomainError) else str(exc)
-                        audit.record_citizen(
-                            db, me, audit.AuditAction.PROCEDURE_REFUSED, f"application:{app_id}", why="pin"
-                        )
-            except DomainError as error:
-                refusal = error.message(lang)
-        bundle_id: str | None = None
-        if refusal is None:
-            try:
-                with ctx_of(request).uow() as db:
-                    done = filing.submit(db, pctx, me, app_id, raw, signed=signed)
-                    bundle_id = done.bundle_id
-            except DomainError as error:
-                refusal = error.message(lang)
+        pin = str(form.get("signature_pin", "")).strip().upper()
+        # The database work runs off the event loop: waiting for SQLite's writer must not stall other requests.
+        refusal, bundle_id = await run_in_threadpool(_submit, ctx_of(request), pctx, me, app_id, pin, lang)
         if refusal is not None:
+            me, app, procedure = _own(request, app_id)
             with ctx_of(request).uow() as db:
                 plan = _moving_plan(db, app) if app.procedure_id == "tenshutsu" else []
             return render(
@@ -468,6 +434,33 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
         return RedirectResponse("/my/applications?bundle=" + bundle_id, status_code=303)
 
     return r
+
+
+def _submit(
+    ctx: AppContext, pctx: ProceduresContext, me: CitizenPrincipal, app_id: int, pin: str, lang: str
+) -> tuple[str | None, str | None]:
+    """(refusal message, bundle opened). A signature procedure is signed first by the demo reader in a unit of
+    work of its own, so a refused PIN is committed (counted) before it is reported; then one unit of work
+    submits (the application is loaded once, for update)."""
+    signed: apps.Signed | None = None
+    try:
+        with ctx.uow() as db:
+            app = apps.own_application(db, me, app_id)
+            procedure = apps.procedure_of(app.procedure_id)
+            if procedure.assurance is Assurance.SIGNATURE and State(app.state) in apps.EDITABLE:
+                data = filing.preview(db, pctx, me, app_id, apps.raw_from_values(app.values))
+                try:
+                    signed = apps.sign_with_demo_card(db, pctx, me.person_id, pin, data)
+                except identity.PIN_REFUSALS as exc:
+                    audit.record_citizen(
+                        db, me, audit.AuditAction.PROCEDURE_REFUSED, f"application:{app_id}", why="pin"
+                    )
+                    return (exc.message(lang) if isinstance(exc, DomainError) else str(exc)), None
+        with ctx.uow() as db:
+            done = filing.submit(db, pctx, me, app_id, signed=signed)
+            return None, done.bundle_id
+    except DomainError as error:
+        return error.message(lang), None
 
 
 def _download(token: str, filename: str) -> Response:

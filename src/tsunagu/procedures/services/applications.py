@@ -351,23 +351,49 @@ def receipt_number(app: Application, at: dt.datetime) -> str:
     return f"{prefix}-{at.astimezone(JST):%Y%m%d}-{app.id:07d}"
 
 
+def raw_from_values(values: Mapping[str, Any]) -> dict[str, str | list[str]]:
+    """Stored values as a form would send them (a saved draft is checked again on submission)."""
+    out: dict[str, str | list[str]] = {}
+    for key, value in values.items():
+        if isinstance(value, list):
+            out[key] = [str(v) for v in value]
+        elif isinstance(value, bool):
+            out[key] = "on" if value else ""
+        elif value is not None:
+            out[key] = str(value)
+    return out
+
+
 def submit(
     db: Session,
     pctx: ProceduresContext,
     me: CitizenPrincipal,
     app_id: int,
-    raw: forms.Raw,
+    raw: forms.Raw | None = None,
     *,
     signed: Signed | None = None,
 ) -> Application:
     """Validate, check the signature where the procedure requires one, give a receipt number and a signed
     receipt, and move the application to submitted (a resubmission after a correction request keeps its
-    number). Submitting the same application again returns it unchanged."""
-    app = own_application(db, me, app_id, for_update=True)
+    number). Submitting the same application again returns it unchanged. ``raw``: the form, or ``None`` for the
+    values saved in the draft."""
+    return submit_loaded(db, pctx, me, own_application(db, me, app_id, for_update=True), raw, signed=signed)
+
+
+def submit_loaded(
+    db: Session,
+    pctx: ProceduresContext,
+    me: CitizenPrincipal,
+    app: Application,
+    raw: forms.Raw | None = None,
+    *,
+    signed: Signed | None = None,
+) -> Application:
+    """:func:`submit` for an application the caller has loaded (for update) and checked is the citizen's."""
     if State(app.state) not in EDITABLE:
         return app  # submitted before (a double click, a retried request): the first submission stands
     procedure = procedure_of(app.procedure_id)
-    values = clean_values(db, pctx, app, raw)
+    values = clean_values(db, pctx, app, raw if raw is not None else raw_from_values(app.values))
     data = signing_input(app, values)
     if procedure.assurance is Assurance.SIGNATURE:
         if signed is None:
@@ -381,14 +407,6 @@ def submit(
         app.signed_at = _now(pctx)
     app.values = values
     finish_submission(db, pctx, app, procedure, citizen_actor(me))
-    audit.record_citizen(
-        db,
-        me,
-        A.PROCEDURE_SUBMITTED,
-        f"application:{app.id}",
-        procedure=app.procedure_id,
-        receipt=app.receipt_number,
-    )
     return app
 
 
@@ -465,9 +483,19 @@ def move(
             at=now,
         )
     )
-    audit.record(
-        db, actor, A.PROCEDURE_MOVED, f"application:{app.id}", procedure=app.procedure_id, to=target.value
-    )
+    if target is State.SUBMITTED:  # the actor names a proxy and the person acted for ("person:7>person:9")
+        audit.record(
+            db,
+            actor,
+            A.PROCEDURE_SUBMITTED,
+            f"application:{app.id}",
+            procedure=app.procedure_id,
+            receipt=app.receipt_number,
+        )
+    else:
+        audit.record(
+            db, actor, A.PROCEDURE_MOVED, f"application:{app.id}", procedure=app.procedure_id, to=target.value
+        )
     notify(db, pctx, app, procedure, target, reason)
 
 
@@ -486,7 +514,7 @@ def notify(
     if reason:
         body_ja += f"\n理由: {reason}"
         body_en += f"\nReason: {reason}"
-    code = linkage.code_for(db, pctx.keys, app.agency, app.applicant_person_id, clock=pctx.clock)
+    code = pctx.code_for(db, app.agency, app.applicant_person_id)
     linkage.send_to_code(
         db,
         pctx.keys,

@@ -175,8 +175,8 @@ def _queue(
         values, prefilled = _derived_values(p.procedure, fetched, subject_entry, app.values)
         subject_id = (
             person_of_ref(db, app.applicant_person_id, p.person_ref)
-            if p.person_ref and subject_entry is not None
-            else app.applicant_person_id
+            if p.person_ref.isdigit() and subject_entry is not None
+            else app.applicant_person_id  # the filing, or a newborn with no record yet (the parent applies)
         )
         payload = {
             "procedure": p.procedure,
@@ -267,7 +267,20 @@ def _open_birth(db: Session, pctx: ProceduresContext, app: Application) -> Bundl
     )
     app.bundle_key = f"{app.procedure_id}:current:child"
     people = [*_people(db, app, set()), PersonFacts("child", birth, child=True)]
-    fetched = _fetched_of(app)
+    known = _fetched_of(app)
+    child = {  # the newborn's own facts, as typed in the 出生届, for the forms filed about the child
+        "ref": "child",
+        "family_name": values.get("child_family_name"),
+        "given_name": values.get("child_given_name"),
+        "family_name_kana": values.get("child_family_name_kana"),
+        "given_name_kana": values.get("child_given_name_kana"),
+        "birth_date": birth.isoformat(),
+        "sex": values.get("child_sex"),
+        "relationship": "child",
+    }
+    fetched = prefill.Fetched(
+        {**known.values, "resident.household": {"members": [*known.members(), child]}}, known.exchanges
+    )
     planned = plan(life_events()["birth"], people, app.facts.get("held", []), pctx.clock.today())
     derived = _queue(db, pctx, bundle, app, planned, fetched)
     audit.record(

@@ -31,14 +31,16 @@ def submit(
     pctx: ProceduresContext,
     me: CitizenPrincipal,
     app_id: int,
-    raw: forms.Raw,
+    raw: forms.Raw | None = None,
     *,
     signed: apps.Signed | None = None,
 ) -> Application:
+    """Submit (``raw`` ``None``: the values saved in the draft), opening the one-stop of a primary procedure."""
     app = apps.own_application(db, me, app_id, for_update=True)
     if app.procedure_id == "tenshutsu" and app.bundle_id is None and State(app.state) in apps.EDITABLE:
-        bundles.check_moving(db, pctx, app, apps.clean_values(db, pctx, app, raw))
-    app = apps.submit(db, pctx, me, app_id, raw, signed=signed)
+        form = raw if raw is not None else apps.raw_from_values(app.values)
+        bundles.check_moving(db, pctx, app, apps.clean_values(db, pctx, app, form))
+    app = apps.submit_loaded(db, pctx, me, app, raw, signed=signed)
     if (
         app.state == State.SUBMITTED.value
         and app.bundle_id is None
