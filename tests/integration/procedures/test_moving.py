@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tsunagu.identity import api as identity
-from tsunagu.kernel.errors import Forbidden, InvalidInput
+from tsunagu.kernel.errors import Conflict, Forbidden
 from tsunagu.pki import api as pki
 from tsunagu.procedures.models import ApplicationEvent, Bundle, Outbox
 from tsunagu.procedures.services import applications as apps
@@ -103,7 +103,7 @@ def test_moving_one_stop_end_to_end(env: Env) -> None:  # noqa: PLR0915 - one jo
         assert serial is not None
         chip = identity.chip_for(db, env.pctx.cards, serial)
         assert chip.pin_status(identity.PinSlot.AUTHENTICATION).remaining == 2  # the refusal was counted
-    with pytest.raises(InvalidInput, match="before the move-out"), env.uow() as db:
+    with pytest.raises(Conflict, match="from the moving date"), env.uow() as db:
         backoffice.complete(db, env.pctx, destination_staff, yoyaku.id, checked_person=home.head)
     env.now.advance(days=8)  # the family moved (day 7) and comes to the new office's counter
     with env.uow() as db:

@@ -28,6 +28,7 @@ from tsunagu.audit import api as audit
 from tsunagu.identity import api as identity
 from tsunagu.kernel.access import Access, CitizenPrincipal
 from tsunagu.kernel.errors import DomainError, NotFound
+from tsunagu.linkage import api as linkage
 from tsunagu.procedures.context import ProceduresContext
 from tsunagu.procedures.core.catalogue import Assurance, FieldType, Procedure, State
 from tsunagu.procedures.models import Application
@@ -321,6 +322,9 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
             bundle=bundle,
             pending=pending,
             names=names,
+            agencies={
+                a.code: a.name_en if language(request) == "en" else a.name_ja for a in linkage.agencies()
+            },
             withdrawable=State(app.state)
             in {State.DRAFT, State.SUBMITTED, State.IN_REVIEW, State.CORRECTION_REQUESTED}
             and app.applicant_person_id == me.subject_person_id,

@@ -267,7 +267,12 @@ def _record_move_in(
             "Check the card of a person moving in first.",
             ja="先に転入する方のマイナンバーカードを確認してください。",
         )
-    day = min(dt.date.fromisoformat(str(origin.values["move_date"])), pctx.clock.today())
+    day = dt.date.fromisoformat(str(origin.values["move_date"]))
+    if day > pctx.clock.today():
+        raise Conflict(
+            f"The move-in can be completed from the moving date ({day.isoformat()}) on.",
+            ja=f"転入の手続は、引越しの日（{day.year}年{day.month}月{day.day}日）以降に窓口で行えます。",
+        )
     address = registry.NewAddress(
         str(origin.values["destination_town"]),
         str(origin.values["destination_block"]),
