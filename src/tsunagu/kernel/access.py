@@ -18,7 +18,9 @@ class Permission(StrEnum):
     IDENTITY_CARD_WRITE = "identity:card:write"  # issue, reissue, report lost, suspend and restore cards
     IDENTITY_PIN_RESET = "identity:pin:reset"  # 暗証番号の初期化 at the counter (after a photo-ID check)
     PKI_CERTIFICATE_STATUS_READ = "pki:certificate_status:read"  # registered verifiers (署名検証者) only
-    PROCEDURES_APPLICATION_PROCESS = "procedures:application:process"  # work an office's queue (審査・決定・完了)
+    PROCEDURES_APPLICATION_PROCESS = (
+        "procedures:application:process"  # work an office's queue (審査・決定・完了)
+    )
     PROCEDURES_OUTBOX_MANAGE = "procedures:outbox:manage"  # see and retry the one-stops' dead letters
     PROCEDURES_METRICS_READ = "procedures:metrics:read"  # online rate, prefill ratio, times
 
