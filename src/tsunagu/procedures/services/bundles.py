@@ -187,6 +187,7 @@ def _queue(
             "values": values,
             "prefilled": prefilled,
             "exchanges": list(app.exchanges),
+            "facts": {"members": fetched.members()},  # so a members field reads as names
         }
         if p.primary:
             create_from_payload(db, pctx, bundle.id, p.key, payload)
@@ -368,6 +369,7 @@ def file_bereavement(
             "values": values,
             "prefilled": prefilled,
             "exchanges": list(fetched.exchanges),
+            "facts": {"members": with_dead.members()},
         }
         db.add(
             Outbox(
@@ -416,7 +418,7 @@ def create_from_payload(
         applicant_id=int(payload["applicant"]),
         filed_by_id=int(payload["filed_by"]),
         values=payload["values"],
-        facts={},
+        facts=dict(payload.get("facts") or {}),
         prefilled=list(payload["prefilled"]),
         exchanges=list(payload["exchanges"]),
         channel="one_stop",
