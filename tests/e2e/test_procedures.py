@@ -92,8 +92,9 @@ def _age(birth: str) -> int:
 
 
 def pick_holder(page: Page, server: Server, *wanted: Callable[[Holder], bool], fresh: bool = True) -> Holder:
-    """On the demo card reader (open now): the last offered card whose holder lives in 藤沢市, has never applied
-    for anything (unless not ``fresh``) and fits the first of the ``wanted`` rules that any holder fits."""
+    """On the demo card reader (open now): the last offered card whose holder lives in 藤沢市, can still sign,
+    has never applied for anything (unless not ``fresh``) and fits the first of the ``wanted`` rules that any
+    holder fits."""
     serials = [
         (s or "").removeprefix("card-")
         for s in page.locator("label[for^='card-']").evaluate_all("ls => ls.map(l => l.htmlFor)")
@@ -108,7 +109,9 @@ def pick_holder(page: Page, server: Server, *wanted: Callable[[Holder], bool], f
             "  AND q.status = 'resident'),"
             " (SELECT count(*) FROM proc_applications a WHERE a.applicant_person_id = p.id"
             "  OR a.subject_person_id = p.id)"
-            " FROM identity_cards c JOIN registry_persons p ON p.id = c.person_id WHERE c.serial = ?",
+            " FROM identity_cards c JOIN registry_persons p ON p.id = c.person_id WHERE c.serial = ?"
+            # a live signature certificate: another e2e module may have recorded a 転居 that revoked it
+            " AND c.signature_cert_serial IS NOT NULL AND c.signature_revoked_at IS NULL",
             (serial,),
         )
         if rows and rows[0][7] == ORIGIN_LG and (rows[0][9] == 0 or not fresh):
