@@ -30,10 +30,11 @@ from tsunagu.kernel.access import Access, CitizenPrincipal
 from tsunagu.kernel.errors import DomainError, NotFound
 from tsunagu.linkage import api as linkage
 from tsunagu.procedures.context import ProceduresContext
-from tsunagu.procedures.core.catalogue import Assurance, FieldType, Procedure, State
+from tsunagu.procedures.core.catalogue import Assurance, Procedure, State
 from tsunagu.procedures.models import Application
+from tsunagu.procedures.pages import views
 from tsunagu.procedures.services import applications as apps
-from tsunagu.procedures.services import bundles, filing, outbox, prefill
+from tsunagu.procedures.services import bundles, filing, outbox, prefill, signatures
 from tsunagu.procedures.sources import catalogue, life_events
 from tsunagu.registry import api as registry
 from tsunagu.web.access import citizen_principal, guard
@@ -71,44 +72,6 @@ def _municipality_name(lg: str) -> str:
     return m.name if m else lg
 
 
-def _shown(  # noqa: PLR0911 - one way of showing per field type
-    spec_type: FieldType, value: Any, app: Application, lang: str, procedure: Procedure, name: str
-) -> str:
-    """A value as a person reads it."""
-    if value is None or value == "":
-        return "—"
-    if spec_type is FieldType.BOOLEAN:
-        return ("Yes" if value else "No") if lang == "en" else ("はい" if value else "いいえ")
-    if spec_type is FieldType.MEMBERS:
-        names = []
-        for ref in value:
-            m = next((x for x in app.facts.get("members", []) if str(x.get("ref")) == str(ref)), None)
-            names.append(f"{m.get('family_name', '')} {m.get('given_name', '')}" if m else str(ref))
-        return "、".join(names) if lang != "en" else ", ".join(names)
-    if spec_type is FieldType.MUNICIPALITY:
-        return _municipality_name(str(value))
-    if spec_type is FieldType.CHOICE:
-        choice = next((c for c in procedure.field(name).choices if c.value == value), None)
-        return choice.label(lang) if choice else str(value)
-    if spec_type is FieldType.YEN and isinstance(value, int):
-        return f"{value:,} 円" if lang != "en" else f"¥{value:,}"
-    if isinstance(value, dict):
-        return "、".join(f"{v}" for v in value.values() if v not in (None, ""))
-    return str(value)
-
-
-def _rows(app: Application, procedure: Procedure, lang: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "spec": f,
-            "label": f.label(lang),
-            "value": _shown(f.type, app.values.get(f.name), app, lang, procedure, f.name),
-            "prefilled": f.name in app.prefilled,
-        }
-        for f in procedure.fields
-    ]
-
-
 def _form_context(db: Any, app: Application, procedure: Procedure, lang: str) -> dict[str, Any]:
     choices = apps.choices_for(db, app, procedure)
     municipalities = sorted(
@@ -117,7 +80,7 @@ def _form_context(db: Any, app: Application, procedure: Procedure, lang: str) ->
     return {
         "procedure": procedure,
         "app": app,
-        "rows": _rows(app, procedure, lang),
+        "rows": views.field_lines(app, procedure, lang),
         "members": app.facts.get("members", []),
         "municipalities": municipalities,
         "towns": choices.towns or {},
@@ -264,7 +227,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
             me=me,
             app=app,
             procedure=procedure,
-            rows=_rows(app, procedure, language(request)),
+            rows=views.field_lines(app, procedure, language(request)),
             plan=plan,
             error=None,
         )
@@ -289,7 +252,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
                 me=me,
                 app=app,
                 procedure=procedure,
-                rows=_rows(app, procedure, lang),
+                rows=views.field_lines(app, procedure, lang),
                 plan=plan,
                 error=refusal,
             )
@@ -316,7 +279,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
             me=me,
             app=app,
             procedure=procedure,
-            rows=_rows(app, procedure, language(request)),
+            rows=views.field_lines(app, procedure, language(request)),
             history=history,
             siblings=siblings,
             bundle=bundle,
@@ -446,7 +409,7 @@ def _submit(
     """(refusal message, bundle opened). A signature procedure is signed first by the demo reader in a unit of
     work of its own, so a refused PIN is committed (counted) before it is reported; then one unit of work
     submits (the application is loaded once, for update)."""
-    signed: apps.Signed | None = None
+    signed: signatures.Signed | None = None
     try:
         with ctx.uow() as db:
             app = apps.own_application(db, me, app_id)
@@ -454,7 +417,7 @@ def _submit(
             if procedure.assurance is Assurance.SIGNATURE and State(app.state) in apps.EDITABLE:
                 data = filing.preview(db, pctx, me, app_id, apps.raw_from_values(app.values))
                 try:
-                    signed = apps.sign_with_demo_card(db, pctx, me.person_id, pin, data)
+                    signed = signatures.sign_with_demo_card(db, pctx, me.person_id, pin, data)
                 except identity.PIN_REFUSALS as exc:
                     audit.record_citizen(
                         db, me, audit.AuditAction.PROCEDURE_REFUSED, f"application:{app_id}", why="pin"

@@ -132,6 +132,7 @@ class FieldLine:
     label: str
     value: str
     prefilled: bool
+    spec: FieldSpec | None = None  # the field, for forms that render it as an input
 
 
 def _value(spec: FieldSpec, value: Any, members: dict[str, str], lang: str) -> str:
@@ -145,6 +146,9 @@ def _value(spec: FieldSpec, value: Any, members: dict[str, str], lang: str) -> s
         text = next((c.label(lang) for c in spec.choices if c.value == str(value)), str(value))
     elif spec.type is FieldType.MEMBERS and isinstance(value, list):
         text = "、".join(members.get(str(v), str(v)) for v in value)
+    elif spec.type is FieldType.MUNICIPALITY:
+        found = registry.municipalities().get(str(value))
+        text = found.name if found else str(value)
     elif spec.type is FieldType.YEN and isinstance(value, int):
         text = f"{value:,}円" if lang == "ja" else f"¥{value:,}"
     elif isinstance(value, dict | list):
@@ -167,7 +171,10 @@ def field_lines(app: Application, procedure: Procedure, lang: str) -> list[Field
     prefilled = set(app.prefilled or [])
     return [
         FieldLine(
-            spec.label(lang), _value(spec, app.values.get(spec.name), members, lang), spec.name in prefilled
+            spec.label(lang),
+            _value(spec, app.values.get(spec.name), members, lang),
+            spec.name in prefilled,
+            spec,
         )
         for spec in procedure.fields
     ]
