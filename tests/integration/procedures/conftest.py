@@ -26,7 +26,7 @@ from tsunagu.pki import api as pki
 from tsunagu.procedures import api as procedures
 from tsunagu.procedures.models import Application, Bundle, Outbox
 from tsunagu.procedures.services import applications as apps
-from tsunagu.procedures.services import filing, prefill
+from tsunagu.procedures.services import filing, prefill, signatures
 from tsunagu.procedures.sources import catalogue, life_events
 from tsunagu.registry import api as registry
 from tsunagu.settings import Settings
@@ -120,13 +120,13 @@ class Env:
         with self.uow() as db:
             return apps.create_draft(db, self.pctx, me, procedure, fetched).id
 
-    def sign(self, who: int, app_id: int, raw: Mapping[str, Any], pin: str = "ABC123") -> apps.Signed:
+    def sign(self, who: int, app_id: int, raw: Mapping[str, Any], pin: str = "ABC123") -> signatures.Signed:
         """Preview the form and sign its bytes with the person's demo card (the chip's refusals are committed)."""
         me = citizen(who)
         with self.uow() as db:
             data = filing.preview(db, self.pctx, me, app_id, raw)
         with self.uow() as db:
-            return apps.sign_with_demo_card(db, self.pctx, who, pin, data)
+            return signatures.sign_with_demo_card(db, self.pctx, who, pin, data)
 
     def submit(self, who: int, app_id: int, raw: Mapping[str, Any], *, signed: bool = True) -> Application:
         me = citizen(who)

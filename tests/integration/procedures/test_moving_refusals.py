@@ -11,7 +11,7 @@ import pytest
 
 from tsunagu.kernel.errors import Conflict, InvalidInput
 from tsunagu.procedures.services import applications as apps
-from tsunagu.procedures.services import filing
+from tsunagu.procedures.services import filing, signatures
 
 from .conftest import TODAY, Env, Household, citizen, moving_form, refused
 
@@ -21,7 +21,9 @@ def home(env: Env) -> Household:
     return env.household(nhi=True)
 
 
-def _submit(env: Env, who: int, app_id: int, form: dict[str, Any], signed: apps.Signed | None = None) -> Any:
+def _submit(
+    env: Env, who: int, app_id: int, form: dict[str, Any], signed: signatures.Signed | None = None
+) -> Any:
     return lambda db: filing.submit(db, env.pctx, citizen(who), app_id, form, signed=signed)
 
 

@@ -6,29 +6,25 @@ transaction. Services never commit."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
-from tsunagu.identity import api as identity
 from tsunagu.kernel.access import CitizenPrincipal
 from tsunagu.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tsunagu.linkage import api as linkage
-from tsunagu.pki import api as pki
 from tsunagu.procedures.context import ProceduresContext
 from tsunagu.procedures.core import forms
 from tsunagu.procedures.core.catalogue import WITHDRAWABLE, Assurance, FieldType, Procedure, State
 from tsunagu.procedures.models import Application, ApplicationEvent
-from tsunagu.procedures.services import prefill
+from tsunagu.procedures.services import prefill, signatures
 from tsunagu.procedures.sources import catalogue
 from tsunagu.registry import api as registry
 
@@ -56,14 +52,6 @@ class FormInvalid(InvalidInput):
 class SignatureRequired(InvalidInput):
     code = "signature-required"
     title = "Signature required"
-
-
-@dataclass(frozen=True)
-class Signed:
-    """A signature by the signer's 署名用電子証明書 (base64 DER certificate and base64 DER ECDSA signature)."""
-
-    certificate: str
-    signature: str
 
 
 def procedure_of(pid: str) -> Procedure:
@@ -306,43 +294,6 @@ def signing_input(app: Application, values: Mapping[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-# --- signatures ----------------------------------------------------------------------------------------------
-
-
-def sign_with_demo_card(
-    db: Session, pctx: ProceduresContext, person_id: int, pin: str, data: bytes
-) -> Signed:
-    """The demo card reader: the signer's own active card signs ``data`` with the signature key after the chip
-    checks the signature PIN (refusals are raised after the chip wrote them: the caller commits first)."""
-    serial = identity.active_card_of(db, person_id)
-    if serial is None:
-        raise Forbidden("You have no active My Number card.", ja="有効なマイナンバーカードがありません。")
-    chip = identity.chip_for(db, pctx.cards, serial)
-    signature = chip.sign(identity.PinSlot.SIGNATURE, pin, data)
-    certificate = chip.read_certificate(identity.PinSlot.SIGNATURE)
-    return Signed(base64.b64encode(certificate).decode(), base64.b64encode(signature).decode())
-
-
-def verify_signed(db: Session, pctx: ProceduresContext, signer_id: int, data: bytes, signed: Signed) -> int:
-    """Check a signature over ``data`` by the signer's own, valid 署名用 certificate; return its serial."""
-    try:
-        der = base64.b64decode(signed.certificate, validate=True)
-        signature = base64.b64decode(signed.signature, validate=True)
-    except ValueError:
-        raise InvalidInput(
-            "Malformed certificate or signature.", ja="証明書または署名の形式が正しくありません。"
-        ) from None
-    verdict = pctx.cards.trust.verify_signature(db, der, pki.CertificateKind.SIGNATURE, data, signature)
-    if not verdict.valid_signature or verdict.certificate is None or verdict.revoked_at is not None:
-        raise InvalidInput(verdict.message, ja=verdict.message_ja)
-    card = identity.card_for_certificate(db, verdict.certificate.serial)
-    if card is None or card.person_id != signer_id:
-        raise Forbidden(
-            "The signature is not made with your own card.", ja="ご本人のカードによる署名ではありません。"
-        )
-    return verdict.certificate.serial
-
-
 # --- submitting ----------------------------------------------------------------------------------------------
 
 
@@ -371,7 +322,7 @@ def submit(
     app_id: int,
     raw: forms.Raw | None = None,
     *,
-    signed: Signed | None = None,
+    signed: signatures.Signed | None = None,
 ) -> Application:
     """Validate, check the signature where the procedure requires one, give a receipt number and a signed
     receipt, and move the application to submitted (a resubmission after a correction request keeps its
@@ -387,7 +338,7 @@ def submit_loaded(
     app: Application,
     raw: forms.Raw | None = None,
     *,
-    signed: Signed | None = None,
+    signed: signatures.Signed | None = None,
 ) -> Application:
     """:func:`submit` for an application the caller has loaded (for update) and checked is the citizen's."""
     if State(app.state) not in EDITABLE:
@@ -401,7 +352,7 @@ def submit_loaded(
                 "This procedure must be signed with the signature certificate of your card.",
                 ja="この手続はマイナンバーカードの署名用電子証明書による電子署名が必要です。",
             )
-        verify_signed(db, pctx, me.person_id, data, signed)
+        signatures.verify_signed(db, pctx, me.person_id, data, signed)
         app.signature, app.certificate = signed.signature, signed.certificate
         app.signed_digest = hashlib.sha256(data).hexdigest()
         app.signed_at = _now(pctx)

@@ -13,7 +13,7 @@ from tsunagu.procedures.core import forms
 from tsunagu.procedures.core.catalogue import State
 from tsunagu.procedures.models import Application
 from tsunagu.procedures.services import applications as apps
-from tsunagu.procedures.services import bundles
+from tsunagu.procedures.services import bundles, signatures
 
 
 def preview(db: Session, pctx: ProceduresContext, me: CitizenPrincipal, app_id: int, raw: forms.Raw) -> bytes:
@@ -33,7 +33,7 @@ def submit(
     app_id: int,
     raw: forms.Raw | None = None,
     *,
-    signed: apps.Signed | None = None,
+    signed: signatures.Signed | None = None,
 ) -> Application:
     """Submit (``raw`` ``None``: the values saved in the draft), opening the one-stop of a primary procedure."""
     app = apps.own_application(db, me, app_id, for_update=True)
