@@ -93,8 +93,8 @@ def _age(birth: str) -> int:
 
 def pick_holder(page: Page, server: Server, *wanted: Callable[[Holder], bool], fresh: bool = True) -> Holder:
     """On the demo card reader (open now): the last offered card whose holder lives in 藤沢市, can still sign,
-    has never applied for anything (unless not ``fresh``) and fits the first of the ``wanted`` rules that any
-    holder fits."""
+    whose household has no application yet (unless not ``fresh``: journeys in the same household would see each
+    other's records) and fits the first of the ``wanted`` rules that any holder fits."""
     serials = [
         (s or "").removeprefix("card-")
         for s in page.locator("label[for^='card-']").evaluate_all("ls => ls.map(l => l.htmlFor)")
@@ -107,8 +107,9 @@ def pick_holder(page: Page, server: Server, *wanted: Callable[[Holder], bool], f
             " p.relationship, p.lg_code,"
             " (SELECT count(*) FROM registry_persons q WHERE q.household_id = p.household_id"
             "  AND q.status = 'resident'),"
-            " (SELECT count(*) FROM proc_applications a WHERE a.applicant_person_id = p.id"
-            "  OR a.subject_person_id = p.id)"
+            " (SELECT count(*) FROM proc_applications a JOIN registry_persons m"
+            "  ON m.id = a.applicant_person_id OR m.id = a.subject_person_id"
+            "  WHERE m.household_id = p.household_id)"
             " FROM identity_cards c JOIN registry_persons p ON p.id = c.person_id WHERE c.serial = ?"
             # a live signature certificate: another e2e module may have recorded a 転居 that revoked it
             " AND c.signature_cert_serial IS NOT NULL AND c.signature_revoked_at IS NULL",
