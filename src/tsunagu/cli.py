@@ -21,6 +21,7 @@ from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import cli as linkage_cli
 from tsunagu.linkage.log import cli as linkage_log_cli
 from tsunagu.linkage.node import cli as node_cli
+from tsunagu.payments import cli as payments_cli
 from tsunagu.pki import cli as pki_cli
 from tsunagu.procedures import cli as procedures_cli
 from tsunagu.registry import cli as registry_cli
@@ -83,6 +84,7 @@ def build() -> typer.Typer:
     app.add_typer(proxies_cli.build(), name="proxy")
     app.add_typer(pki_cli.build(), name="pki")
     app.add_typer(linkage_log_cli.build(), name="audit")
+    app.add_typer(payments_cli.build(), name="zengin")
     app.add_typer(linkage_cli.build(), name="linkage")
     app.add_typer(node_cli.build(), name="node")
     app.add_typer(procedures_cli.build(wiring.registry_listeners), name="procedures")

@@ -1,0 +1,1 @@
+"""Pure rules of the payments domain: Zengin bank files, bank kana."""
