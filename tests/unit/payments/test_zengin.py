@@ -163,3 +163,11 @@ def test_the_validator_names_every_problem() -> None:
     assert any("inconsistently" in p.en for p in mixed)
     out_of_order = zengin.parse(b"\r\n".join([lines[1], lines[0], lines[2], lines[3], b""]))
     assert any("order" in p.en for p in zengin.validate(out_of_order))
+
+
+@settings(max_examples=60, deadline=None)
+@given(transfers)
+def test_the_fast_data_record_equals_the_field_by_field_one(t: Transfer) -> None:
+    names = [f.name for f in zengin.LAYOUTS[Kind.DATA][1:-1]]
+    slow = zengin.encode(Kind.DATA, dict(zip(names, zengin._data_values(t), strict=True)))
+    assert zengin.data_record(t) == slow
