@@ -13,7 +13,6 @@ is committed before it is shown), then checked like any client's signature."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,7 +29,7 @@ from tsunagu.kernel.access import Access, CitizenPrincipal
 from tsunagu.kernel.errors import DomainError, NotFound
 from tsunagu.linkage import api as linkage
 from tsunagu.procedures.context import ProceduresContext
-from tsunagu.procedures.core.catalogue import Assurance, Procedure, State
+from tsunagu.procedures.core.catalogue import WITHDRAWABLE, Assurance, Procedure, State
 from tsunagu.procedures.models import Application
 from tsunagu.procedures.pages import views
 from tsunagu.procedures.services import applications as apps
@@ -86,6 +85,23 @@ def _form_context(db: Any, app: Application, procedure: Procedure, lang: str) ->
         "towns": choices.towns or {},
         "failed": app.facts.get("failed", {}),
     }
+
+
+def _confirm(
+    request: Request, me: CitizenPrincipal, app: Application, procedure: Procedure, error: str | None = None
+) -> Response:
+    """The confirmation page (again with ``error`` after a refused signature or submission)."""
+    return render(
+        request,
+        "procedures/confirm.html",
+        status_code=422 if error else 200,
+        me=me,
+        app=app,
+        procedure=procedure,
+        rows=views.field_lines(app, procedure, language(request)),
+        plan=_moving_plan(app),
+        error=error,
+    )
 
 
 def _own(request: Request, app_id: int) -> tuple[CitizenPrincipal, Application, Procedure]:
@@ -219,18 +235,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
         me, app, procedure = _own(request, app_id)
         if State(app.state) not in apps.EDITABLE:
             return RedirectResponse(f"/my/applications/{app_id}", status_code=303)
-        with ctx_of(request).uow() as db:
-            plan = _moving_plan(db, app) if app.procedure_id == "tenshutsu" else []
-        return render(
-            request,
-            "procedures/confirm.html",
-            me=me,
-            app=app,
-            procedure=procedure,
-            rows=views.field_lines(app, procedure, language(request)),
-            plan=plan,
-            error=None,
-        )
+        return _confirm(request, me, app, procedure)
 
     @r.post("/my/applications/{app_id}/submit", dependencies=CITIZEN)
     async def submit(request: Request, app_id: int) -> Response:
@@ -243,19 +248,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
         refusal, bundle_id = await run_in_threadpool(_submit, ctx_of(request), pctx, me, app_id, pin, lang)
         if refusal is not None:
             me, app, procedure = _own(request, app_id)
-            with ctx_of(request).uow() as db:
-                plan = _moving_plan(db, app) if app.procedure_id == "tenshutsu" else []
-            return render(
-                request,
-                "procedures/confirm.html",
-                status_code=422,
-                me=me,
-                app=app,
-                procedure=procedure,
-                rows=views.field_lines(app, procedure, lang),
-                plan=plan,
-                error=refusal,
-            )
+            return _confirm(request, me, app, procedure, refusal)
         if bundle_id is not None:  # the fan-out, at once; what fails stays in the outbox for the worker
             with contextlib.suppress(Exception):
                 await run_in_threadpool(outbox.work, ctx_of(request).uow, pctx, bundle_id=bundle_id)
@@ -288,9 +281,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
             agencies={
                 a.code: a.name_en if language(request) == "en" else a.name_ja for a in linkage.agencies()
             },
-            withdrawable=State(app.state)
-            in {State.DRAFT, State.SUBMITTED, State.IN_REVIEW, State.CORRECTION_REQUESTED}
-            and app.applicant_person_id == me.subject_person_id,
+            withdrawable=State(app.state) in WITHDRAWABLE and app.applicant_person_id == me.subject_person_id,
         )
 
     @r.post("/my/applications/{app_id}/withdraw", dependencies=CITIZEN)
@@ -443,27 +434,17 @@ def _deceased_of(db: Any, person_id: int) -> list[registry.BasicFacts]:
     return [m for m in registry.household_facts(db, mine.household_id) if m.status == "deceased"]
 
 
-def _moving_plan(db: Any, app: Application) -> list[dict[str, str]]:
+def _moving_plan(app: Application) -> list[dict[str, str]]:
     """What the moving one-stop will file, for the confirmation page (names only)."""
-    from tsunagu.procedures.core.lifeevents import PersonFacts, plan  # noqa: PLC0415 - only this page uses it
-
-    movers = {str(r) for r in app.values.get("movers") or []}
-    people = [
-        PersonFacts(str(m["ref"]), dt.date.fromisoformat(str(m["birth_date"])), mover=str(m["ref"]) in movers)
-        for m in app.facts.get("members", [])
-        if m.get("birth_date")
+    if app.procedure_id != "tenshutsu":
+        return []
+    names = {str(m["ref"]): f"{m['family_name']} {m['given_name']}" for m in app.facts.get("members", [])}
+    return [
+        {
+            "ja": catalogue()[p.procedure].name_ja,
+            "en": catalogue()[p.procedure].name_en,
+            "end": p.end.value,
+            "who": names.get(p.person_ref, ""),
+        }
+        for p in bundles.moving_plan(app)
     ]
-    on = dt.date.fromisoformat(str(app.values.get("move_date") or app.started_at.date().isoformat()))
-    out = []
-    for p in plan(life_events()["moving"], people, app.facts.get("held", []), on):
-        proc = catalogue()[p.procedure]
-        who = next(
-            (
-                f"{m['family_name']} {m['given_name']}"
-                for m in app.facts.get("members", [])
-                if str(m["ref"]) == p.person_ref
-            ),
-            "",
-        )
-        out.append({"ja": proc.name_ja, "en": proc.name_en, "end": p.end.value, "who": who})
-    return out

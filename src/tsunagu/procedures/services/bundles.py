@@ -148,7 +148,7 @@ def _new_bundle(db: Session, pctx: ProceduresContext, app: Application, event: s
     return bundle
 
 
-def _people(db: Session, app: Application, movers: set[str]) -> list[PersonFacts]:
+def _people(app: Application, movers: set[str]) -> list[PersonFacts]:
     members = app.facts.get("members", [])
     return [
         PersonFacts(str(m["ref"]), dt.date.fromisoformat(str(m["birth_date"])), mover=str(m["ref"]) in movers)
@@ -207,6 +207,13 @@ def _queue(
     return count
 
 
+def moving_plan(app: Application) -> list[Planned]:
+    """What the moving one-stop files for a 転出届's values (also shown on the confirmation page)."""
+    movers = {str(r) for r in app.values.get("movers") or []}
+    on = dt.date.fromisoformat(str(app.values.get("move_date") or app.started_at.date().isoformat()))
+    return plan(life_events()["moving"], _people(app, movers), app.facts.get("held", []), on)
+
+
 def _open_moving(db: Session, pctx: ProceduresContext, app: Application) -> Bundle:
     values = app.values
     origin = apps.lg_of(app.agency)
@@ -236,9 +243,8 @@ def _open_moving(db: Session, pctx: ProceduresContext, app: Application) -> Bund
         destination_lg=str(values["destination_lg_code"]),
     )
     movers = {str(r) for r in values.get("movers") or []}
-    move_date = dt.date.fromisoformat(str(values["move_date"]))
     fetched = _fetched_of(app)
-    planned = plan(life_events()["moving"], _people(db, app, movers), app.facts.get("held", []), move_date)
+    planned = moving_plan(app)
     derived = _queue(db, pctx, bundle, app, planned, fetched)
     audit.record(
         db,
@@ -267,7 +273,7 @@ def _open_birth(db: Session, pctx: ProceduresContext, app: Application) -> Bundl
         origin_lg=apps.lg_of(app.agency),
     )
     app.bundle_key = f"{app.procedure_id}:current:child"
-    people = [*_people(db, app, set()), PersonFacts("child", birth, child=True)]
+    people = [*_people(app, set()), PersonFacts("child", birth, child=True)]
     known = _fetched_of(app)
     child = {  # the newborn's own facts, as typed in the 出生届, for the forms filed about the child
         "ref": "child",
