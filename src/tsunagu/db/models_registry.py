@@ -16,6 +16,7 @@ from tsunagu.linkage import models as _linkage  # noqa: F401
 from tsunagu.linkage.exchange import models as _linkage_exchange  # noqa: F401
 from tsunagu.linkage.log import models as _linkage_log  # noqa: F401
 from tsunagu.linkage.notices import models as _linkage_notices  # noqa: F401
+from tsunagu.payments import models as _payments  # noqa: F401
 from tsunagu.pki import models as _pki  # noqa: F401
 from tsunagu.procedures import models as _procedures  # noqa: F401
 from tsunagu.registry import models as _registry  # noqa: F401
