@@ -6,6 +6,7 @@ The account registry (公的給付支給等口座登録簿, kept by the Digital 
 - ``pay_accounts``: the current registration of each person (one account per person: the person id is the key).
 - ``pay_account_events``: every registration, change, deletion and invalidation (append-only by trigger), with the
   channel (portal or bank counter), who did it and why.
+- ``pay_bank_staff``: the bank each bank-counter staff account acts for.
 
 Benefits, paid by an agency (a municipality) that learns the account through the hub:
 
@@ -54,7 +55,11 @@ class Account(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a plain dict here
-    __table_args__ = (Index("ix_pay_accounts_bank_branch", "bank_code", "branch_code"),)
+    __table_args__ = (  # one person per account: an account already registered by someone else is refused
+        UniqueConstraint(
+            "bank_code", "branch_code", "deposit_type", "account_number", name="uq_pay_accounts_account"
+        ),
+    )
 
 
 class AccountEvent(Base):
@@ -72,6 +77,15 @@ class AccountEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))  # citizen | proxy | staff:<username> | system
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class BankStaff(Base):
+    """Which bank a bank-counter staff account registers for (a bank registers accounts held with it only)."""
+
+    __tablename__ = "pay_bank_staff"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bank_code: Mapped[str] = mapped_column(String(4))
 
 
 class Entitlement(Base):

@@ -1,0 +1,53 @@
+"""What the payments services need from the rest of the platform, built once by the shell (app or CLI)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from tsunagu.kernel.clock import Clock
+from tsunagu.linkage import api as linkage
+from tsunagu.settings import Settings
+
+CODE_CACHE_SIZE = 100_000
+REGISTRY_AGENCY = "DA-KOKIN"  # the Digital Agency's account registry on the hub
+
+
+@dataclass
+class PaymentsContext:
+    settings: Settings
+    clock: Clock
+    platform: linkage.ExchangePlatform  # the hub: agencies look accounts up through it
+    keys: linkage.LinkageKeys
+    _codes: dict[tuple[str, int], str] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def code_for(self, db: Session, agency: str, person_id: int) -> str:
+        """The agency's 符号 for the person (issued by the hub on first use). A code never changes once issued, so
+        this process remembers it once it is committed."""
+        key = (agency, person_id)
+        with self._lock:
+            found = self._codes.get(key)
+        if found is not None:
+            return found
+        code = linkage.code_for(db, self.keys, agency, person_id, clock=self.clock)
+
+        def remember(_session: Session) -> None:
+            with self._lock:
+                if len(self._codes) >= CODE_CACHE_SIZE:
+                    self._codes.clear()
+                self._codes[key] = code
+
+        event.listen(db, "after_commit", remember, once=True)
+        return code
+
+    @property
+    def home_lg(self) -> str:
+        return self.settings.municipality_code
+
+
+def payments_context(settings: Settings, clock: Clock, platform: linkage.ExchangePlatform) -> PaymentsContext:
+    return PaymentsContext(settings, clock, platform, linkage.linkage_keys(settings))
