@@ -53,6 +53,7 @@ APPEND_ONLY_TABLES = (
     "linkage_log_keys",
     "linkage_exchanges",
     "linkage_agency_log",
+    "pay_account_events",
     "linkage_refusals",
     "proc_application_events",
 )  # UPDATE and DELETE refused by triggers
