@@ -17,6 +17,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # 監査担当: reads the audit trail, sees no resident data
     CARD_DESK = "card_desk"  # マイナンバーカード交付窓口: issues cards, resets PINs, restores suspended cards
     VERIFIER = "verifier"  # 署名検証者 / 利用者証明検証者: may ask the online certificate-status service
+    BENEFITS_OFFICER = "benefits_officer"  # 給付担当: benefit programmes, payment runs, bank results
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -42,6 +43,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.REGISTRY_PERSON_READ, P.IDENTITY_CARD_READ, P.IDENTITY_CARD_WRITE, P.IDENTITY_PIN_RESET}
     ),
     Role.VERIFIER: frozenset({P.PKI_CERTIFICATE_STATUS_READ}),
+    Role.BENEFITS_OFFICER: frozenset({P.PAYMENTS_RUN_MANAGE}),
 }
 
 
