@@ -32,6 +32,7 @@ from tsunagu.linkage.portal import pages as linkage_portal_pages
 from tsunagu.pki import api as pki_api
 from tsunagu.pki import http as pki_http
 from tsunagu.pki import pages as pki_pages
+from tsunagu.payments import api as payments_api
 from tsunagu.procedures import api as procedures_api
 from tsunagu.procedures import http as procedures_http
 from tsunagu.procedures.pages import citizen as procedures_citizen_pages
@@ -90,6 +91,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     ctx.extras["procedures"] = procedures_api.procedures_context(
         settings, clock, exchange, identity_api.card_context(settings, clock, trust), listeners
     )
+    ctx.extras["payments"] = payments_api.payments_context(settings, clock, exchange)
 
     def registry_ctx(_request: Request) -> RegistryContext:
         return reg
