@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     linkage_timeout: float = Field(
         default=5.0, gt=0, le=120, description="Seconds the linkage hub waits for a node's answer."
     )
+    payments_master_dir: Path | None = Field(
+        default=None,
+        description="The zengin-code bank and branch master (source-data layout: banks.json, branches/, "
+        "updated_at). Default: the copy in the installed zengin-code package.",
+    )
     environment: Literal["production", "demo", "test"] = "production"
     log_level: str = "INFO"
 

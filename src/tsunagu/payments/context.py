@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import api as linkage
+from tsunagu.payments.core import master as zmaster
 from tsunagu.settings import Settings
 
 CODE_CACHE_SIZE = 100_000
@@ -22,6 +24,8 @@ class PaymentsContext:
     clock: Clock
     platform: linkage.ExchangePlatform  # the hub: agencies look accounts up through it
     keys: linkage.LinkageKeys
+    master_dir: Path | None = None  # the zengin-code master; None: the installed zengin-code package's
+    _master: zmaster.Master | None = field(default=None, repr=False)
     _codes: dict[tuple[str, int], str] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -44,10 +48,19 @@ class PaymentsContext:
         event.listen(db, "after_commit", remember, once=True)
         return code
 
+    def master(self) -> zmaster.Master:
+        """The bank and branch master, read once (branches per bank as they are asked for)."""
+        with self._lock:
+            if self._master is None:
+                self._master = zmaster.load(self.master_dir)
+            return self._master
+
     @property
     def home_lg(self) -> str:
         return self.settings.municipality_code
 
 
 def payments_context(settings: Settings, clock: Clock, platform: linkage.ExchangePlatform) -> PaymentsContext:
-    return PaymentsContext(settings, clock, platform, linkage.linkage_keys(settings))
+    return PaymentsContext(
+        settings, clock, platform, linkage.linkage_keys(settings), master_dir=settings.payments_master_dir
+    )
