@@ -4,9 +4,24 @@ registry, benefit programmes and payment runs with Zengin files."""
 from __future__ import annotations
 
 from tsunagu.payments.context import REGISTRY_AGENCY, PaymentsContext, payments_context
+from tsunagu.payments.core.calendar import is_business_day, next_business_day
+from tsunagu.payments.core.runspec import Remitter, RemittingBank, RunSpec
+from tsunagu.payments.services.files import RunFileMismatch, RunRefused, WrittenFile
+from tsunagu.payments.services.runs import RunReport, retry, run
 
 __all__ = [
     "REGISTRY_AGENCY",
     "PaymentsContext",
+    "Remitter",
+    "RemittingBank",
+    "RunFileMismatch",
+    "RunRefused",
+    "RunReport",
+    "RunSpec",
+    "WrittenFile",
+    "is_business_day",
+    "next_business_day",
     "payments_context",
+    "retry",
+    "run",
 ]
