@@ -76,3 +76,9 @@ class AuditAction(StrEnum):
     OUTBOX_DEAD = "procedures:outbox:dead"
     OUTBOX_RETRIED = "procedures:outbox:retry"
     STAFF_OFFICE_ASSIGNED = "procedures:staff_office:assign"
+    # Public-fund receiving accounts (issue 6): the account registry (公的給付支給等口座登録簿)
+    PAYMENTS_ACCOUNT_REGISTERED = "payments:account:register"
+    PAYMENTS_ACCOUNT_CHANGED = "payments:account:change"
+    PAYMENTS_ACCOUNT_DELETED = "payments:account:delete"
+    PAYMENTS_ACCOUNT_INVALIDATED = "payments:account:invalidate"
+    PAYMENTS_BANK_STAFF_SET = "payments:bank_staff:set"

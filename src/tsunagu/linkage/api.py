@@ -23,7 +23,7 @@ from tsunagu.linkage.exchange.hub import Hub, run_exchange, run_exchanges
 from tsunagu.linkage.exchange.keyring import HUB, KeyRing
 from tsunagu.linkage.exchange.platform import ExchangePlatform, provision_all
 from tsunagu.linkage.exchange.platform import build as build_exchange
-from tsunagu.linkage.exchange.provider import PROVIDER, REQUESTER, answer, put_copy
+from tsunagu.linkage.exchange.provider import PROVIDER, REQUESTER, answer, drop_copy, put_copy
 from tsunagu.linkage.exchange.requester import (
     HubClient,
     LocalHub,
@@ -136,6 +136,7 @@ __all__ = [
     "build_exchange",
     "code_for",
     "dictionary",
+    "drop_copy",
     "exchanges_about",
     "inbox",
     "inclusion_proof_for",

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from tsunagu.kernel.clock import Clock
@@ -179,3 +179,13 @@ def put_copy(
             row.value, row.disclose, row.updated_at = text, item not in withheld, now
     db.flush()
     return len(items)
+
+
+def drop_copy(db: Session, agency: str, code: str, items: Iterable[str]) -> int:
+    """Remove items of ``agency``'s copy for the person it knows as ``code`` (a deregistration); return how many
+    rows went. Items it does not hold are ignored."""
+    wanted = list(items)
+    if not wanted:
+        return 0
+    result = db.execute(delete(Copy).where(Copy.agency == agency, Copy.code == code, Copy.item.in_(wanted)))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,549 @@
+"""The account registry (公的給付支給等口座登録簿): register, change, delete a person's public-fund receiving account
+(公金受取口座), its history, and the revalidation against a new bank master (mergers).
+
+Rules (公金受取口座登録法, japan-systems §3.1): one account per person, in the person's own name (the holder kana
+must be the registry kana), at a bank and branch of the zengin-code master, a liquid deposit (1 普通, 2 当座,
+4 貯蓄); one person per account (an account someone else registered is refused, without saying who). A refused
+input saves nothing. Every action appends a ``pay_account_events`` row and an audit entry (neither the audit trail
+nor a log line holds the account number or a My Number).
+
+The copy (副本) of the registry agency ``DA-KOKIN`` on the hub is kept in step, keyed by its 符号 for the person.
+Agencies look accounts up through the hub and read these value shapes (the agency-lookup helper depends on them):
+
+- ``public_fund_account.bank``: ``{"bank_code": "0001", "bank_name": "みずほ", "branch_code": "001",
+  "branch_name": "東京営業部"}`` (names as the zengin-code master writes them);
+- ``public_fund_account.account``: ``{"deposit_type": "1", "account_number": "0123456"}`` (deposit type 1 普通,
+  2 当座, 4 貯蓄; the number always 7 digits);
+- ``public_fund_account.holder``: ``"ﾔﾏﾀﾞ ﾀﾛｳ"`` (the holder name in half-width bank kana, as a Zengin file
+  writes it).
+
+A deletion or an invalidation drops the three items. A change or deletion marks the payee's pending entitlements
+(notified, confirmed, no account) ``account_stale``: the paying agency looks the account up again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from tsunagu.audit import api as audit
+from tsunagu.kernel.access import CitizenPrincipal
+from tsunagu.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tsunagu.linkage import api as linkage
+from tsunagu.payments.context import REGISTRY_AGENCY, PaymentsContext
+from tsunagu.payments.core.kana import KanaRefused, holder_matches, to_bank_kana
+from tsunagu.payments.core.master import Master
+from tsunagu.payments.models import Account, AccountEvent, Entitlement
+from tsunagu.registry import api as registry
+
+__all__ = [
+    "DEPOSIT_TYPES",
+    "ITEMS",
+    "AccountInput",
+    "AccountView",
+    "Actor",
+    "Checked",
+    "EventView",
+    "Revalidation",
+    "check",
+    "copy_items",
+    "delete_account",
+    "get",
+    "history",
+    "registry_holder_kana",
+    "revalidate",
+    "save",
+]
+
+DEPOSIT_TYPES: dict[str, tuple[str, str]] = {
+    "1": ("普通", "Ordinary"),
+    "2": ("当座", "Current"),
+    "4": ("貯蓄", "Savings"),
+}
+"""Liquid deposits (流動性預金) a public-fund account may be: 預金種目 code → (ja, en)."""
+REFUSED_TYPES: dict[str, tuple[str, str]] = {"6": ("定期", "time deposit"), "9": ("その他", "other")}
+ITEMS = ("public_fund_account.bank", "public_fund_account.account", "public_fund_account.holder")
+STALE_STATES = ("notified", "confirmed", "no_account")
+HOLDER_MAX = 30  # pay_accounts.holder_kana, and the 受取人名 field of a Zengin data record
+ACCOUNT_PAGE = "/my/public-fund-account"
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts and through which channel: ``event`` is written in the history, ``audit`` in the audit trail."""
+
+    channel: str  # portal | bank_counter | system
+    event: str  # citizen | proxy | staff:<username> | system
+    principal: CitizenPrincipal | None = None
+    audit_actor: str = "system"
+
+    @classmethod
+    def citizen(cls, principal: CitizenPrincipal) -> Actor:
+        who = "proxy" if principal.acting_for is not None else "citizen"
+        return cls("portal", who, principal, audit.citizen_actor(principal))
+
+    @classmethod
+    def bank_counter(cls, username: str) -> Actor:
+        return cls("bank_counter", f"staff:{username}"[:64], None, username)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls("system", "system")
+
+
+@dataclass(frozen=True)
+class AccountInput:
+    """What a person (or the bank counter) typed; :func:`check` normalises and checks it."""
+
+    bank_code: str
+    branch_code: str
+    deposit_type: str
+    account_number: str
+    holder_kana: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    """An input that passed every rule, with the names from the master."""
+
+    bank_code: str
+    bank_name: str
+    bank_kana: str
+    branch_code: str
+    branch_name: str
+    branch_kana: str
+    deposit_type: str
+    account_number: str
+    holder_kana: str
+    master_version: str
+
+
+@dataclass(frozen=True)
+class AccountView:
+    person_id: int
+    bank_code: str
+    bank_name: str
+    branch_code: str
+    branch_name: str
+    deposit_type: str
+    account_number: str
+    holder_kana: str
+    channel: str
+    registered_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def masked_number(self) -> str:
+        """The account number with all but the last three digits hidden (for pages)."""
+        return "*" * (len(self.account_number) - 3) + self.account_number[-3:]
+
+    def deposit_name(self, lang: str) -> str:
+        ja, en = DEPOSIT_TYPES.get(self.deposit_type, (self.deposit_type, self.deposit_type))
+        return en if lang == "en" else ja
+
+
+@dataclass(frozen=True)
+class EventView:
+    action: str
+    channel: str
+    actor: str
+    bank_name: str
+    branch_name: str
+    masked_number: str
+    reason: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Revalidation:
+    checked: int  # registrations looked at (those at a bank or branch no longer in the master)
+    invalidated: int
+    master_version: str
+
+
+# --- checking ----------------------------------------------------------------------------------------------------
+
+
+def _digits(value: str, field: str, length: int, ja_label: str, en_label: str, *, pad: bool = False) -> str:
+    text = unicodedata.normalize("NFKC", value).strip().replace(" ", "").replace("-", "")
+    if _DIGITS.fullmatch(text) and (len(text) == length or (pad and 1 <= len(text) <= length)):
+        return text.zfill(length)
+    if pad:
+        raise InvalidInput(
+            f"The {en_label} is up to {length} digits.",
+            ja=f"{ja_label}は{length}桁以内の数字で入力してください。",
+            field=field,
+        )
+    raise InvalidInput(
+        f"The {en_label} is {length} digits.",
+        ja=f"{ja_label}は{length}桁の数字で入力してください。",
+        field=field,
+    )
+
+
+def _deposit_type(value: str) -> str:
+    code = unicodedata.normalize("NFKC", value).strip()
+    if code in DEPOSIT_TYPES:
+        return code
+    if code in REFUSED_TYPES:
+        ja, en = REFUSED_TYPES[code]
+        raise InvalidInput(
+            f"A {en} account cannot receive public funds: register an ordinary, current or savings account.",
+            ja=f"{ja}預金の口座は登録できません。普通・当座・貯蓄預金の口座を登録してください。",
+            field="deposit_type",
+        )
+    raise InvalidInput(
+        "Choose the deposit type: ordinary (1), current (2) or savings (4).",
+        ja="預金種目を選んでください（普通・当座・貯蓄）。",
+        field="deposit_type",
+    )
+
+
+def _holder(value: str) -> str:
+    try:
+        kana = to_bank_kana(value, max_length=HOLDER_MAX, corporate=False)
+    except KanaRefused as refused:
+        raise InvalidInput(refused.en, ja=refused.ja, field="holder_kana") from refused
+    if not kana:
+        raise InvalidInput(
+            "Enter the account holder's name in kana.",
+            ja="口座名義（カナ）を入力してください。",
+            field="holder_kana",
+        )
+    return kana
+
+
+def _master_kana(kana: str) -> str:
+    try:
+        return to_bank_kana(kana, max_length=60, corporate=False)
+    except KanaRefused:
+        return kana[:60]
+
+
+def check(db: Session, master: Master, person_id: int, data: AccountInput) -> Checked:
+    """Every rule but "one person per account": codes in the master, a liquid deposit, a 7-digit number, the
+    person's own name, a living person. Raises :class:`InvalidInput` (with ``field``) or :class:`Forbidden`."""
+    bank_code = _digits(data.bank_code, "bank_code", 4, "金融機関コード", "bank code")
+    branch_code = _digits(data.branch_code, "branch_code", 3, "支店コード", "branch code")
+    deposit_type = _deposit_type(data.deposit_type)
+    number = _digits(data.account_number, "account_number", 7, "口座番号", "account number", pad=True)
+    holder = _holder(data.holder_kana)
+    bank = master.bank(bank_code)
+    if bank is None:
+        raise InvalidInput(
+            "No bank has this code. Check the bank code (4 digits).",
+            ja="この金融機関コードの金融機関はありません。金融機関コード（4桁）を確かめてください。",
+            field="bank_code",
+        )
+    branch = master.branch(bank_code, branch_code)
+    if branch is None:
+        raise InvalidInput(
+            f"{bank.name} has no branch with this code. Check the branch code (3 digits).",
+            ja=f"{bank.name}にこの支店コードの支店はありません。支店コード（3桁）を確かめてください。",
+            field="branch_code",
+        )
+    facts = registry.basic_facts(db, person_id)
+    if facts.status == "deceased":
+        raise Forbidden(
+            "An account cannot be registered for a person who has died.",
+            ja="亡くなった方の口座は登録できません。",
+        )
+    if not holder_matches(facts.name_kana, holder):
+        raise InvalidInput(
+            "The account must be in your own name: the holder's kana differs from the name on the resident record.",
+            ja="本人名義の口座に限ります。口座名義（カナ）が住民票の氏名（フリガナ）と一致しません。",
+            field="holder_kana",
+        )
+    return Checked(
+        bank_code,
+        bank.name,
+        _master_kana(bank.kana),
+        branch_code,
+        branch.name,
+        _master_kana(branch.kana),
+        deposit_type,
+        number,
+        holder,
+        master.version,
+    )
+
+
+def registry_holder_kana(db: Session, person_id: int) -> str:
+    """The person's registry kana in bank kana (to pre-fill the form); empty if it cannot be written."""
+    facts = registry.basic_facts(db, person_id)
+    try:
+        return to_bank_kana(facts.name_kana, max_length=HOLDER_MAX, corporate=False)
+    except KanaRefused:
+        return ""
+
+
+# --- reading -----------------------------------------------------------------------------------------------------
+
+
+def _view(row: Account) -> AccountView:
+    return AccountView(
+        row.person_id,
+        row.bank_code,
+        row.bank_name,
+        row.branch_code,
+        row.branch_name,
+        row.deposit_type,
+        row.account_number,
+        row.holder_kana,
+        row.channel,
+        row.registered_at,
+        row.updated_at,
+    )
+
+
+def get(db: Session, person_id: int) -> AccountView | None:
+    row = db.get(Account, person_id)
+    return _view(row) if row is not None else None
+
+
+def history(db: Session, person_id: int, *, limit: int = 100) -> list[EventView]:
+    """The person's registrations, changes, deletions and invalidations, newest first (numbers masked)."""
+    rows = db.scalars(
+        select(AccountEvent)
+        .where(AccountEvent.person_id == person_id)
+        .order_by(AccountEvent.id.desc())
+        .limit(limit)
+    )
+    out = []
+    for e in rows:
+        number = str(e.account.get("account_number", ""))
+        out.append(
+            EventView(
+                e.action,
+                e.channel,
+                e.actor,
+                str(e.account.get("bank_name", "")),
+                str(e.account.get("branch_name", "")),
+                "*" * max(len(number) - 3, 0) + number[-3:],
+                e.reason,
+                e.at,
+            )
+        )
+    return out
+
+
+# --- writing -----------------------------------------------------------------------------------------------------
+
+
+def _snapshot(row: Account) -> dict[str, Any]:
+    return {
+        "bank_code": row.bank_code,
+        "bank_name": row.bank_name,
+        "branch_code": row.branch_code,
+        "branch_name": row.branch_name,
+        "deposit_type": row.deposit_type,
+        "account_number": row.account_number,
+        "holder_kana": row.holder_kana,
+        "master_version": row.master_version,
+    }
+
+
+def copy_items(row: Account) -> dict[str, Any]:
+    """The registry agency's copy of a registration (the shapes in the module docstring)."""
+    return {
+        "public_fund_account.bank": {
+            "bank_code": row.bank_code,
+            "bank_name": row.bank_name,
+            "branch_code": row.branch_code,
+            "branch_name": row.branch_name,
+        },
+        "public_fund_account.account": {
+            "deposit_type": row.deposit_type,
+            "account_number": row.account_number,
+        },
+        "public_fund_account.holder": row.holder_kana,
+    }
+
+
+def _record(
+    db: Session, ctx: PaymentsContext, person_id: int, action: str, row: Account, by: Actor, reason: str = ""
+) -> None:
+    db.add(
+        AccountEvent(
+            person_id=person_id,
+            action=action,
+            account=_snapshot(row),
+            channel=by.channel,
+            actor=by.event,
+            reason=reason,
+            at=ctx.clock.now(),
+        )
+    )
+    audit_action = {
+        "registered": audit.AuditAction.PAYMENTS_ACCOUNT_REGISTERED,
+        "changed": audit.AuditAction.PAYMENTS_ACCOUNT_CHANGED,
+        "deleted": audit.AuditAction.PAYMENTS_ACCOUNT_DELETED,
+        "invalidated": audit.AuditAction.PAYMENTS_ACCOUNT_INVALIDATED,
+    }[action]
+    subject = f"person:{person_id}"
+    if by.principal is not None:
+        audit.record_citizen(db, by.principal, audit_action, subject, channel=by.channel)
+    else:
+        audit.record(db, by.audit_actor, audit_action, subject, channel=by.channel)
+
+
+def _mark_stale(db: Session, person_id: int) -> None:
+    db.execute(
+        update(Entitlement)
+        .where(Entitlement.payee_person_id == person_id, Entitlement.state.in_(STALE_STATES))
+        .values(account_stale=True),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _taken_by_someone_else(db: Session, person_id: int, c: Checked) -> bool:
+    other = db.scalar(
+        select(Account.person_id).where(
+            Account.bank_code == c.bank_code,
+            Account.branch_code == c.branch_code,
+            Account.deposit_type == c.deposit_type,
+            Account.account_number == c.account_number,
+            Account.person_id != person_id,
+        )
+    )
+    return other is not None
+
+
+def save(
+    db: Session, ctx: PaymentsContext, master: Master, person_id: int, data: AccountInput, by: Actor
+) -> tuple[AccountView, str]:
+    """Register the person's account, or replace the one registered; return it and ``registered``/``changed``.
+    Refused (nothing saved) when any rule of :func:`check` fails or someone else registered the account."""
+    c = check(db, master, person_id, data)
+    if _taken_by_someone_else(db, person_id, c):
+        raise Conflict(
+            "This account is registered to another person and cannot be registered. "
+            "Check the account details, or ask your bank.",
+            ja="この口座は他の方の公金受取口座として登録されているため、登録できません。口座情報を確かめるか、"
+            "金融機関にお問い合わせください。",
+            field="account_number",
+        )
+    now = ctx.clock.now()
+    row = db.get(Account, person_id, with_for_update=True)
+    action = "registered" if row is None else "changed"
+    if row is None:
+        row = Account(person_id=person_id, registered_at=now)
+        db.add(row)
+    row.bank_code, row.bank_name, row.bank_kana = c.bank_code, c.bank_name[:60], c.bank_kana
+    row.branch_code, row.branch_name, row.branch_kana = c.branch_code, c.branch_name[:60], c.branch_kana
+    row.deposit_type, row.account_number, row.holder_kana = c.deposit_type, c.account_number, c.holder_kana
+    row.channel, row.master_version, row.updated_at = by.channel, c.master_version, now
+    db.flush()
+    _record(db, ctx, person_id, action, row, by)
+    code = ctx.code_for(db, REGISTRY_AGENCY, person_id)
+    linkage.put_copy(db, REGISTRY_AGENCY, code, copy_items(row), clock=ctx.clock)
+    if action == "changed":
+        _mark_stale(db, person_id)
+    return _view(row), action
+
+
+def _remove(db: Session, ctx: PaymentsContext, row: Account, action: str, by: Actor, reason: str) -> None:
+    person_id = row.person_id
+    _record(db, ctx, person_id, action, row, by, reason)
+    db.delete(row)
+    code = ctx.code_for(db, REGISTRY_AGENCY, person_id)
+    linkage.drop_copy(db, REGISTRY_AGENCY, code, ITEMS)
+    _mark_stale(db, person_id)
+    db.flush()
+
+
+def delete_account(
+    db: Session, ctx: PaymentsContext, person_id: int, by: Actor, reason: str = ""
+) -> AccountView:
+    """Delete the person's registration (:class:`NotFound` if none); return what was registered."""
+    row = db.get(Account, person_id, with_for_update=True)
+    if row is None:
+        raise NotFound("No account is registered.", ja="登録されている口座はありません。")
+    view = _view(row)
+    _remove(db, ctx, row, "deleted", by, reason)
+    return view
+
+
+# --- revalidation (mergers) --------------------------------------------------------------------------------------
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def _gone_pairs(db: Session, master: Master) -> list[tuple[str, str]]:
+    pairs = db.execute(select(Account.bank_code, Account.branch_code).distinct()).all()
+    return [(b, br) for b, br in pairs if not master.has(b, br)]
+
+
+def _reason(row: Account, master: Master) -> tuple[str, str]:
+    if master.bank(row.bank_code) is None:
+        return (
+            f"The bank {row.bank_name} ({row.bank_code}) is no longer in the bank master (version {master.version}).",
+            f"金融機関 {row.bank_name}（{row.bank_code}）が金融機関マスタ（版 {master.version}）にありません。",
+        )
+    return (
+        f"The branch {row.branch_name} ({row.branch_code}) of {row.bank_name} is no longer in the bank master "
+        f"(version {master.version}).",
+        f"{row.bank_name}の支店 {row.branch_name}（{row.branch_code}）が"
+        f"金融機関マスタ（版 {master.version}）にありません。",
+    )
+
+
+def _notify(
+    db: Session, ctx: PaymentsContext, person_id: int, row: Account, reason_en: str, reason_ja: str
+) -> None:
+    code = ctx.code_for(db, REGISTRY_AGENCY, person_id)
+    linkage.send_to_code(
+        db,
+        ctx.keys,
+        REGISTRY_AGENCY,
+        code,
+        "公金受取口座の登録が無効になりました",
+        "Your public-fund account registration is no longer valid",
+        f"{reason_ja}金融機関の合併・統廃合などによるものです。{row.bank_name}の口座をお持ちの場合は、"
+        "新しい金融機関コード・支店コードで口座を登録し直してください。",
+        f"{reason_en} This follows a bank merger or a branch closure. Please register your account again "
+        "with its new bank and branch codes.",
+        ACCOUNT_PAGE,
+        clock=ctx.clock,
+    )
+
+
+def revalidate(
+    db: Session, ctx: PaymentsContext, master: Master, *, chunk: int = 500, progress: Progress | None = None
+) -> Revalidation:
+    """Invalidate every registration whose bank or branch is no longer in ``master`` (a merger, a closed branch):
+    the registration is removed, an ``invalidated`` event says why, the hub copy is dropped, pending entitlements
+    are marked stale, and the owner gets a notice. Idempotent (a second run finds nothing); reads in chunks of
+    ``chunk`` rows; ``progress(done, total)`` after each chunk."""
+    gone = _gone_pairs(db, master)
+    if not gone:
+        return Revalidation(0, 0, master.version)
+    matches = tuple_(Account.bank_code, Account.branch_code).in_(gone)
+    total = len(db.scalars(select(Account.person_id).where(matches)).all())
+    done, after, by = 0, -1, Actor.system()
+    while True:
+        rows = db.scalars(
+            select(Account)
+            .where(and_(matches, Account.person_id > after))
+            .order_by(Account.person_id)
+            .limit(chunk)
+            .with_for_update()
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            reason_en, reason_ja = _reason(row, master)
+            after = row.person_id
+            _notify(db, ctx, row.person_id, row, reason_en, reason_ja)
+            _remove(db, ctx, row, "invalidated", by, f"{reason_ja} / {reason_en}")
+            done += 1
+        if progress is not None:
+            progress(done, total)
+    return Revalidation(total, done, master.version)
