@@ -1,5 +1,6 @@
-"""The demo's synthetic copies: the households of card holders are ready for pre-filled applications (NHI and a
-public-fund account for every member), other residents keep the sparser synthetic copies."""
+"""The demo's synthetic copies: the households of card holders are ready for pre-filled applications (NHI for every
+member), other residents keep the sparser synthetic copies. Public-fund accounts come from the account registry
+(payments), never from made-up copies."""
 
 from __future__ import annotations
 
@@ -11,15 +12,11 @@ from tests.integration.linkage.conftest import World
 
 from tsunagu.linkage import api as linkage
 from tsunagu.linkage.exchange.models import Copy
-from tsunagu.linkage.portal.demo import ACCOUNTS, NHI, PENSION, seed_demo_copies
+from tsunagu.linkage.portal.demo import NHI, PENSION, seed_demo_copies
 from tsunagu.registry import api as registry
 
-READY = {
-    (NHI, "nhi.eligibility"),
-    (ACCOUNTS, "public_fund_account.bank"),
-    (ACCOUNTS, "public_fund_account.account"),
-    (ACCOUNTS, "public_fund_account.holder"),
-}
+ACCOUNTS = "DA-KOKIN"
+READY = {(NHI, "nhi.eligibility")}
 
 
 def _items(world: World, person_id: int) -> set[tuple[str, str]]:
@@ -59,4 +56,5 @@ def test_card_holders_households_get_the_prefill_items(world: World, ctx: regist
     assert _items(world, holder) >= READY
     assert (PENSION, "pension.insured_status") in _items(world, holder)  # 41: insured, as anyone
     assert (PENSION, "pension.insured_status") not in _items(world, ready_child)  # none under 20
-    assert not READY & _items(world, other_child)  # a child outside: no NHI record, no account
+    assert not READY & _items(world, other_child)  # a child outside: no NHI record
+    assert not {i for a, i in _items(world, holder) if a == ACCOUNTS}  # no made-up public-fund account

@@ -151,10 +151,10 @@ def test_child_allowance_pays_into_the_public_fund_account() -> None:
     nintei = sources.catalogue()["jido-teate-nintei"]
     assert nintei.field("bank_code").prefill == "public_fund_account.bank.bank_code"
     assert nintei.field("branch_code").prefill == "public_fund_account.bank.branch_code"
-    assert nintei.field("account_number").prefill == "public_fund_account.account.number"
+    assert nintei.field("account_number").prefill == "public_fund_account.account.account_number"
     assert nintei.field("account_holder").prefill == "public_fund_account.holder"
-    # the demo copies hold "普通": the choice must accept it as it comes
-    assert "普通" in {c.value for c in nintei.field("account_type").choices}
+    # the account registry's copy holds the 預金種目 code ("1" 普通, "2" 当座, "4" 貯蓄) as it comes
+    assert {c.value for c in nintei.field("account_type").choices} == {"1", "2", "4"}
 
 
 def test_the_procedures_the_lead_relies_on_keep_their_shape() -> None:

@@ -2,13 +2,14 @@
 
 Every value is made up and derived deterministically from the registry person id (and the birth date, for what
 depends on age): incomes and deductions at 藤沢市 市民税課, the pension status at 日本年金機構, National Health
-Insurance for some, vaccination records at VRS, and a public-fund account at デジタル庁 for most. For a few people
+Insurance for some and vaccination records at VRS. (Public-fund accounts are not made up here: the demo registers
+them in the payments domain's account registry, which keeps デジタル庁's copy in step.) For a few people
 one item is marked not disclosable (番号法 art. 23(2)), so the portal's handling of it can be seen. Rows are
 inserted in bulk: the demo seeds a few hundred residents in well under a second.
 
 The households of the demo card holders (``card_holders``) are made ready for pre-filled applications
 (PROC-PREFILL-01): each current member has a National Health Insurance record (the household is insured under
-NHI, which insures by household) and a public-fund account (a minor's registered by a parent), and everyone of
+NHI, which insures by household), and everyone of
 20 to 64 a pension insured status as for anyone. Nobody under 20 gets an insured status, nor anyone of 65 or
 more (they receive a pension instead): 日本年金機構 holds none for them, so the item stays not held."""
 
@@ -28,13 +29,8 @@ from tsunagu.linkage.keys import LinkageKeys
 from tsunagu.linkage.services import code_for
 from tsunagu.registry import api as registry
 
-TAX, PENSION, NHI, VRS, ACCOUNTS = "LG-142051-TAX", "JPS", "NHI-142051", "VRS", "DA-KOKIN"
+TAX, PENSION, NHI, VRS = "LG-142051-TAX", "JPS", "NHI-142051", "VRS"
 WITHHELD_EVERY = 40  # one person in this many has an item withheld from them
-BANKS = (
-    ("9901", "つなぐ銀行（デモ）"),
-    ("9902", "みなと信用金庫（デモ）"),
-    ("9903", "ふじさわ労働金庫（デモ）"),
-)
 
 
 @dataclass(frozen=True)
@@ -88,37 +84,13 @@ def _vaccinations(p: Person) -> dict[str, Any]:
     return {"vaccination.records": records}
 
 
-def _account(p: Person) -> dict[str, Any]:
-    if p.age < 18 or p.person_id % 6 == 5:
-        return {}  # children and some adults have registered no account
-    return _registered_account(p)
-
-
-def _registered_account(p: Person) -> dict[str, Any]:
-    code, name = BANKS[p.person_id % len(BANKS)]
-    return {
-        "public_fund_account.bank": {
-            "bank_code": code,
-            "bank_name": name,
-            "branch_code": f"{100 + p.person_id % 50:03d}",
-        },
-        "public_fund_account.account": {
-            "type": "普通",
-            "number": f"{(p.person_id * 104_729) % 10_000_000:07d}",
-        },
-        "public_fund_account.holder": p.kana,
-    }
-
-
-SOURCES = ((TAX, _tax), (PENSION, _pension), (NHI, _nhi), (VRS, _vaccinations), (ACCOUNTS, _account))
+SOURCES = ((TAX, _tax), (PENSION, _pension), (NHI, _nhi), (VRS, _vaccinations))
 
 
 def _prefill_ready(agency: str, p: Person) -> dict[str, Any]:
     """What a member of a card holder's household has on top of :data:`SOURCES`' values."""
     if agency == NHI:
         return {"nhi.eligibility": {"status": "insured", "since": "2020-04-01", "insurer_number": "142051"}}
-    if agency == ACCOUNTS:
-        return _registered_account(p)
     return {}
 
 
