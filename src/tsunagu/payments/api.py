@@ -9,6 +9,8 @@ from tsunagu.payments.core.results import MirrorReader, ResultCode, ResultReader
 from tsunagu.payments.core.runspec import Remitter, RemittingBank, RunSpec
 from tsunagu.payments.services.bank_simulator import simulate_bank
 from tsunagu.payments.services.files import RunFileMismatch, RunRefused, WrittenFile
+from tsunagu.payments.services.reconcile import Report as ReconciliationReport
+from tsunagu.payments.services.reconcile import reconcile
 from tsunagu.payments.services.results import ImportReport, ResultFileRefused, import_results, run_of
 from tsunagu.payments.services.runs import RunReport, retry, run
 
@@ -17,6 +19,7 @@ __all__ = [
     "ImportReport",
     "MirrorReader",
     "PaymentsContext",
+    "ReconciliationReport",
     "Remitter",
     "RemittingBank",
     "ResultCode",
@@ -31,6 +34,7 @@ __all__ = [
     "is_business_day",
     "next_business_day",
     "payments_context",
+    "reconcile",
     "retry",
     "run",
     "run_of",

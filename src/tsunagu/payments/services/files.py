@@ -273,12 +273,11 @@ def check_file(data: bytes, f: WrittenFile) -> list[str]:
         return ["the file changed on disk after it was written"]
     parsed = zengin.parse(data)
     problems = [f"record {p.record} {p.field}: {p.en}" for p in zengin.validate(parsed, newline="CRLF")]
-    transfers = zengin.transfers_of(parsed)
-    if len(transfers) != f.records or sum(t.amount for t in transfers) != f.total:
-        problems.append(f"holds {len(transfers)} transfers, {f.records} were written")
-    codes = [int(t.customer_code1) if t.customer_code1.isdigit() else -1 for t in transfers]
-    if codes != sorted(codes) or (
-        codes and (codes[0], codes[-1]) != (f.first_instruction, f.last_instruction)
-    ):
+    data_records = parsed.of(zengin.Kind.DATA)
+    amounts = [r.text("amount") for r in data_records]
+    if len(data_records) != f.records or sum(int(a) if a.isdigit() else 0 for a in amounts) != f.total:
+        problems.append(f"holds {len(data_records)} transfers, {f.records} were written")
+    ids = [int(c) if c.isdigit() else -1 for c in (r.value("customer_code1") for r in data_records)]
+    if ids != sorted(ids) or (ids and (ids[0], ids[-1]) != (f.first_instruction, f.last_instruction)):
         problems.append("customer codes are not the run's instruction ids in order")
     return problems
