@@ -29,10 +29,12 @@ from tsunagu.linkage import api as linkage_api
 from tsunagu.linkage.exchange import http as linkage_http
 from tsunagu.linkage.notices import pages as notice_pages
 from tsunagu.linkage.portal import pages as linkage_portal_pages
+from tsunagu.payments import api as payments_api
+from tsunagu.payments import http as payments_http
+from tsunagu.payments.pages import accounts as payments_account_pages
 from tsunagu.pki import api as pki_api
 from tsunagu.pki import http as pki_http
 from tsunagu.pki import pages as pki_pages
-from tsunagu.payments import api as payments_api
 from tsunagu.procedures import api as procedures_api
 from tsunagu.procedures import http as procedures_http
 from tsunagu.procedures.pages import citizen as procedures_citizen_pages
@@ -121,6 +123,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(procedures_http.router())
     app.include_router(procedures_staff_pages.router())
     ctx.extras.setdefault("my_sections", []).append(dict(procedures_citizen_pages.SECTION))
+    app.include_router(payments_account_pages.router())
+    app.include_router(payments_http.router())
+    ctx.extras.setdefault("my_sections", []).append(dict(payments_account_pages.SECTION))
     notice_pages.install(ctx)
     app.include_router(linkage_http.router(lambda _request: exchange))
     app.include_router(linkage_portal_pages.router(lambda _request: exchange))

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     PROCEDURES_OUTBOX_MANAGE = "procedures:outbox:manage"  # see and retry the one-stops' dead letters
     PROCEDURES_METRICS_READ = "procedures:metrics:read"  # online rate, prefill ratio, times
     PAYMENTS_RUN_MANAGE = "payments:run:manage"  # 給付担当: entitle, notify, run, import bank results
+    PAYMENTS_ACCOUNT_COUNTER = "payments:account:counter"  # 金融機関窓口: register accounts held at that bank
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import api as linkage
 from tsunagu.payments.core import master as zmaster
+from tsunagu.registry import api as registry
 from tsunagu.settings import Settings
 
 CODE_CACHE_SIZE = 100_000
@@ -26,6 +27,7 @@ class PaymentsContext:
     keys: linkage.LinkageKeys
     master_dir: Path | None = None  # the zengin-code master; None: the installed zengin-code package's
     _master: zmaster.Master | None = field(default=None, repr=False)
+    _registry: registry.RegistryContext | None = field(default=None, repr=False)
     _codes: dict[tuple[str, int], str] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -54,6 +56,15 @@ class PaymentsContext:
             if self._master is None:
                 self._master = zmaster.load(self.master_dir)
             return self._master
+
+    def person_by_my_number(self, db: Session, my_number: str) -> int | None:
+        """The registry person id of a My Number (through the registry's blind index), or None if nobody has it;
+        a malformed number raises ``InvalidIdentifier``. For the bank counter; the number is not kept."""
+        with self._lock:
+            if self._registry is None:
+                self._registry = registry.registry_context(self.settings, self.clock)
+            keys = self._registry.keys
+        return registry.person_ids_by_my_number(db, keys, [my_number]).get(my_number)
 
     @property
     def home_lg(self) -> str:

@@ -18,6 +18,9 @@ class Role(StrEnum):
     CARD_DESK = "card_desk"  # マイナンバーカード交付窓口: issues cards, resets PINs, restores suspended cards
     VERIFIER = "verifier"  # 署名検証者 / 利用者証明検証者: may ask the online certificate-status service
     BENEFITS_OFFICER = "benefits_officer"  # 給付担当: benefit programmes, payment runs, bank results
+    BANK_COUNTER = (
+        "bank_counter"  # 金融機関の窓口: registers public-fund accounts held at its bank (pay_bank_staff)
+    )
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -44,6 +47,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.VERIFIER: frozenset({P.PKI_CERTIFICATE_STATUS_READ}),
     Role.BENEFITS_OFFICER: frozenset({P.PAYMENTS_RUN_MANAGE}),
+    Role.BANK_COUNTER: frozenset({P.PAYMENTS_ACCOUNT_COUNTER}),
 }
 
 
