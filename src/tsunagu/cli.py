@@ -85,6 +85,7 @@ def build() -> typer.Typer:
     app.add_typer(pki_cli.build(), name="pki")
     app.add_typer(linkage_log_cli.build(), name="audit")
     app.add_typer(payments_cli.build(), name="zengin")
+    app.add_typer(payments_cli.build_payments(wiring.payments_context), name="payments")
     app.add_typer(linkage_cli.build(), name="linkage")
     app.add_typer(node_cli.build(), name="node")
     app.add_typer(procedures_cli.build(wiring.registry_listeners), name="procedures")

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.identity import api as identity_api
 from tsunagu.kernel.clock import Clock
+from tsunagu.linkage import api as linkage_api
+from tsunagu.payments import api as payments_api
 from tsunagu.pki import api as pki_api
 from tsunagu.registry import api as registry_api
 from tsunagu.settings import Settings
@@ -18,3 +21,13 @@ def registry_listeners(
     trust = trust or pki_api.trust_services(settings, clock)
     cards = identity_api.card_context(settings, clock, trust)
     return [identity_api.registry_listener(trust, cards.keys)]
+
+
+def payments_context(settings: Settings) -> payments_api.PaymentsContext:
+    """The payments context for a command-line run: the hub over the data directory's database (the app builds
+    its own in ``create_app``)."""
+    clock = Clock()
+    trust = pki_api.trust_services(settings, clock)
+    sessions = make_session_factory(make_engine(settings))
+    platform = linkage_api.build_exchange(sessions, trust, linkage_api.linkage_keys(settings), clock=clock)
+    return payments_api.payments_context(settings, clock, platform)

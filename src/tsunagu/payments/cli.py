@@ -1,4 +1,5 @@
-"""``tsunagu zengin``: Zengin bank files from the command line (no database needed)."""
+"""``tsunagu zengin``: Zengin bank files from the command line (no database needed); ``tsunagu payments``: payment
+runs, bank result files and reconciliation (:mod:`tsunagu.payments.cli_runs`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Annotated
 import typer
 
 from tsunagu.clikit import emit, fail
+from tsunagu.payments.cli_accounts import add_account_commands
+from tsunagu.payments.cli_runs import ContextFor, add_run_commands
 from tsunagu.payments.core import zengin
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
@@ -59,4 +62,14 @@ def build() -> typer.Typer:
         if problems:
             raise typer.Exit(1)
 
+    return app
+
+
+def build_payments(context_for: ContextFor) -> typer.Typer:
+    """``tsunagu payments``: benefit payments (runs, result files, reconciliation)."""
+    app = typer.Typer(
+        help="Benefit payments: runs, Zengin files, bank results, reconciliation.", no_args_is_help=True
+    )
+    add_run_commands(app, context_for)
+    add_account_commands(app, context_for)
     return app

@@ -74,7 +74,7 @@ def test_crash_midway_and_rerun(env: Env, monkeypatch: pytest.MonkeyPatch) -> No
     real = runs._instruct_chunk
     calls = {"n": 0}
 
-    def crash_after_first(*args: object, **kw: object) -> tuple[int, int]:
+    def crash_after_first(*args: object, **kw: object) -> int:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("killed")

@@ -362,6 +362,9 @@ def _separator_at(data: bytes, at: int) -> bytes:
     return b""
 
 
+_KINDS = {k.value.encode(): k for k in Kind}  # データ区分 byte → kind (an Enum call per record is slow)
+
+
 def parse(data: bytes) -> ParsedFile:
     """Cut ``data`` into 120-byte records (a trailing EOF byte 0x1A is allowed); structural faults become problems,
     the records that could be read are kept."""
@@ -385,7 +388,7 @@ def parse(data: bytes) -> ParsedFile:
                 )
             )
             break
-        records.append(Record(index, at, Kind(chunk[:1].decode()) if chunk[:1] in b"1289" else None, chunk))
+        records.append(Record(index, at, _KINDS.get(chunk[:1]), chunk))
         at += RECORD
         sep = _separator_at(data, at)
         seps.add(sep)

@@ -67,15 +67,20 @@ class RunReport:
         return out
 
 
-def payable(programme_id: str, period: str, today: dt.date) -> ColumnElement[bool]:
+def payable(programme_id: str, period: str, today: dt.date, state: str | None = None) -> ColumnElement[bool]:
     """The entitlements a run pays: confirmed, or notified with the deadline passed; with an account snapshot that
-    is not stale; and no live transfer yet. (The programmes side's ``due_for_payment`` will own this rule.)"""
+    is not stale; and no live transfer yet. (The same rule as the programmes side's ``due_for_payment``, in SQL so
+    that a run can ``INSERT … SELECT`` it.) ``state``: one of the two states only — each is one index range in id
+    order, where the two together would make the database sort every payable row for each chunk."""
     e = Entitlement
     live = exists().where(Instruction.live_key == e.id)
+    confirmed = e.state == PAYABLE_NOW
+    lapsed = and_(e.state == PUSH_NOTIFIED, e.deadline < today)
+    states = {PAYABLE_NOW: confirmed, PUSH_NOTIFIED: lapsed, None: or_(confirmed, lapsed)}[state]
     return and_(
         e.programme_id == programme_id,
         e.period == period,
-        or_(e.state == PAYABLE_NOW, and_(e.state == PUSH_NOTIFIED, e.deadline < today)),
+        states,
         e.account["bank_code"].as_string().is_not(None),
         e.account_stale.is_(False),
         ~live,
@@ -156,10 +161,7 @@ def _complete(
     resumed: bool,
 ) -> RunReport:
     instruct(uow, ctx, spec, run_id, progress=progress, chunk=chunk)
-    written = files.write_run(uow, ctx, spec, run_id, out_dir, progress=progress)
-    files.verify_run(
-        out_dir, written
-    )  # defence in depth: re-read and validate before the run is marked written
+    files.write_run(uow, ctx, spec, run_id, out_dir, progress=progress)  # re-reads and validates every file
     with uow() as db:
         db.execute(update(Run).where(Run.id == run_id).values(state=WRITTEN, written_at=ctx.clock.now()))
     return report(uow, run_id, resumed=resumed)
@@ -174,33 +176,44 @@ def instruct(
     progress: Progress | None = None,
     chunk: int,
 ) -> int:
-    """Create the run's instructions, ``chunk`` entitlements per transaction; the number created now."""
+    """Create the run's instructions, one transaction per ``chunk`` of entitlement ids; the number created now.
+    Chunks are id ranges (no counting query per chunk), each state's own index range in id order."""
+    e = Entitlement
     with uow() as db:
         period = db.get_one(Run, run_id).period
-        total = db.scalar(select(func.count()).where(payable(spec.programme_id, period, ctx.clock.today())))
-    created, after = 0, 0
-    while True:
-        with uow() as db:
-            made, after = _instruct_chunk(db, ctx, spec, run_id, period, after, chunk)
-        if after < 0:
-            return created
-        created += made
-        if progress is not None:
-            progress("instruct", created, total)
+        scope = and_(
+            e.programme_id == spec.programme_id, e.period == period, e.state.in_((PAYABLE_NOW, PUSH_NOTIFIED))
+        )
+        total, lo, hi = db.execute(select(func.count(), func.min(e.id), func.max(e.id)).where(scope)).one()
+    created = 0
+    if lo is None:
+        return created
+    for state in (PAYABLE_NOW, PUSH_NOTIFIED):
+        after = lo - 1
+        while after < hi:
+            last = min(after + chunk, hi)
+            with uow() as db:
+                created += _instruct_chunk(db, ctx, spec, run_id, period, after, last, state)
+            after = last
+            if progress is not None:
+                progress("instruct", created, total)
+    return created
 
 
 def _instruct_chunk(
-    db: Session, ctx: PaymentsContext, spec: RunSpec, run_id: int, period: str, after: int, chunk: int
-) -> tuple[int, int]:
-    """One transaction's worth: instructions for the next ``chunk`` payable entitlements (by id) after ``after``,
-    and those entitlements marked instructed. Returns (created, last entitlement id), or (0, -1) when none is
-    left."""
+    db: Session,
+    ctx: PaymentsContext,
+    spec: RunSpec,
+    run_id: int,
+    period: str,
+    after: int,
+    last: int,
+    state: str,
+) -> int:
+    """One transaction's worth: instructions for the payable entitlements in ``state`` with ids in
+    (``after``, ``last``], in id order, and those entitlements marked instructed; the number created."""
     e = Entitlement
-    rule = and_(payable(spec.programme_id, period, ctx.clock.today()), e.id > after)
-    ids = db.scalars(select(e.id).where(rule).order_by(e.id).limit(chunk)).all()
-    if not ids:
-        return 0, -1
-    last = ids[-1]
+    rule = and_(payable(spec.programme_id, period, ctx.clock.today(), state), e.id > after)
     codes = [b.bank_code for b in spec.remitter.banks]
     bank = e.account["bank_code"].as_string()
     source = (
@@ -242,16 +255,14 @@ def _instruct_chunk(
         .on_conflict_do_nothing(index_elements=["live_key"])
     )
     made = int(getattr(db.execute(statement), "rowcount", 0) or 0)
-    mine = select(Instruction.live_key).where(
-        Instruction.run_id == run_id, Instruction.live_key > after, Instruction.live_key <= last
-    )
+    mine = exists().where(Instruction.live_key == e.id, Instruction.run_id == run_id)
     db.execute(
         update(e)
-        .where(e.id > after, e.id <= last, e.id.in_(mine), e.state != INSTRUCTED)
+        .where(e.id > after, e.id <= last, e.state == state, mine)
         .values(state=INSTRUCTED, updated_at=ctx.clock.now())
         .execution_options(synchronize_session=False)
     )
-    return made, last
+    return made
 
 
 def _latest(db: Session, spec: RunSpec, period: str) -> Run | None:
