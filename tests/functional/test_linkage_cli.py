@@ -32,13 +32,13 @@ def test_agencies_lists_the_seeded_organisations_with_their_items() -> None:
 
 def test_table_shows_the_version_and_rows() -> None:
     table = _json("table")
-    assert table["version"] == "2026.3"
+    assert table["version"] == "2026.4"
     assert table["effective"] == "2024-06-01"
     assert len(table["digest"]) == 64
     child = [r for r in table["rows"] if r["business"] == "CHILD-ALLOWANCE-01"]
     assert {r["provider_type"] for r in child} >= {"municipal_tax", "pension", "public_fund_registry"}
     text = _run("table")
-    assert text.startswith("legal-basis table 2026.3")
+    assert text.startswith("legal-basis table 2026.4")
     assert "[unverified]" in text
 
 

@@ -33,6 +33,7 @@ from tsunagu.registry.services.records import (
     record_move_within,
     start_record,
 )
+from tsunagu.registry.services.roll import RollRow, residents_on
 from tsunagu.registry.services.transfers import record_move_in_existing
 from tsunagu.settings import Settings
 
@@ -73,6 +74,7 @@ __all__ = [
     "RegistryContext",
     "Relationship",
     "ResidentView",
+    "RollRow",
     "Sex",
     "Stats",
     "Status",
@@ -91,6 +93,7 @@ __all__ = [
     "record_move_out",
     "record_move_within",
     "registry_context",
+    "residents_on",
     "search",
     "start_record",
     "stats",

@@ -33,7 +33,7 @@ def _permitted(requester: str, business: str, provider: str) -> frozenset[str]:
 
 
 def test_the_packaged_table_has_a_version_an_effective_date_and_the_rows_later_issues_need() -> None:
-    assert TABLE.version == "2026.3"
+    assert TABLE.version == "2026.4"
     assert TABLE.effective == dt.date(2024, 6, 1)
     assert len(TABLE.digest) == 64
     pairs = {(r.business, r.provider_type) for r in ROWS}
