@@ -5,6 +5,7 @@ programmes side makes them in production), each helper in its own unit of work a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import NOW
 
+from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import api as linkage
 from tsunagu.payments import api as payments
@@ -138,13 +140,26 @@ def account(person: int, bank: str = OTHER_BANK) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def env(session_factory: sessionmaker[Session], settings: Settings, clock: Clock, tmp_path: Path) -> Env:
+def build_env(settings: Settings, sessions: sessionmaker[Session], clock: Clock, out: Path) -> Env:
     trust = pki.trust_services(settings, clock)
     keys = linkage.linkage_keys(settings)
-    platform = linkage.build_exchange(session_factory, trust, keys, clock=clock)
+    platform = linkage.build_exchange(sessions, trust, keys, clock=clock)
     with platform.uow() as db:
         linkage.provision_all(db, trust, keys, clock)
-    return Env(
-        settings, session_factory, payments.payments_context(settings, clock, platform), tmp_path / "out"
-    )
+    return Env(settings, sessions, payments.payments_context(settings, clock, platform), out)
+
+
+@pytest.fixture
+def env(session_factory: sessionmaker[Session], settings: Settings, clock: Clock, tmp_path: Path) -> Env:
+    return build_env(settings, session_factory, clock, tmp_path / "out")
+
+
+@pytest.fixture
+def other_env(clean_settings: Callable[[str], Settings], clock: Clock, tmp_path: Path) -> Iterator[Env]:
+    """A second, independent database (and output directory): what a run without any crash produces."""
+    settings = clean_settings("other")
+    engine = make_engine(settings)
+    try:
+        yield build_env(settings, make_session_factory(engine), clock, tmp_path / "other-out")
+    finally:
+        engine.dispose()

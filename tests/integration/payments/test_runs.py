@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from tests.integration.payments.conftest import MAIN_BANK, OTHER_BANK, SPEC, TODAY, Env
 
 from tsunagu.payments import api as payments
 from tsunagu.payments.core import zengin
+from tsunagu.payments.models import Entitlement, Instruction, Run
 from tsunagu.payments.services import files, runs
 
 
@@ -69,8 +72,10 @@ def test_entitlements_not_payable_are_left_alone(env: Env) -> None:
     ]
 
 
-def test_crash_midway_and_rerun(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_midway_and_rerun(env: Env, other_env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     env.entitle(7)
+    other_env.entitle(7)
+    other_env.run(chunk=3, spec=limited(3))  # the same run, never interrupted, in another database
     real = runs._instruct_chunk
     calls = {"n": 0}
 
@@ -111,6 +116,7 @@ def test_crash_midway_and_rerun(env: Env, monkeypatch: pytest.MonkeyPatch) -> No
     assert all(got[name] == data for name, data in partial.items())
     payees = [t.account_number for t in transfers(env)]
     assert len(payees) == len(set(payees)) == 7
+    assert got == other_env.files()  # byte for byte what the uninterrupted run wrote
 
 
 def limited(n: int) -> payments.RunSpec:
@@ -168,3 +174,37 @@ def test_a_second_transfer_to_the_same_account_is_not_new(env: Env) -> None:
     env.run(period="2027-02")
     later = [n for n in env.files() if "2027-02" in n]
     assert {t.new_code for t in zengin.transfers_of(zengin.parse(env.files()[later[0]]))} == {"0"}
+
+
+def test_a_second_live_transfer_for_an_entitlement_is_impossible(env: Env) -> None:
+    """A second attempt started while the first is live instructs nobody again, and the database itself refuses a
+    second live transfer for an entitlement (the unique live key)."""
+    env.entitle(3)
+    env.run()
+    with env.uow() as db:
+        rogue = Run(
+            programme_id=SPEC.programme_id,
+            period="2026-12",
+            attempt=2,
+            transfer_date=dt.date(2026, 12, 4),
+            state="instructing",
+            record_limit=10,
+            started_by="test",
+            started_at=env.ctx.clock.now(),
+        )
+        db.add(rogue)
+        db.flush()
+        db.execute(update(Entitlement).values(state="confirmed"))  # as if the state had not been moved yet
+        rogue_id = rogue.id
+    assert runs.instruct(env.uow, env.ctx, SPEC, rogue_id, chunk=2) == 0
+    live = [i.live_key for i in env.instructions() if i.live_key is not None]
+    assert sorted(live) == sorted(set(live))
+    assert len(live) == 3
+    first = env.instructions()[0]
+    fields = ("entitlement_id", "live_key", "remitter_bank", "bank_code", "branch_code", "deposit_type")
+    copy = {c: getattr(first, c) for c in (*fields, "account_number", "holder_kana", "amount")}
+    twin = Instruction(run_id=rogue_id, state="instructed", result_code="", **copy)
+    with env.sessions() as db:
+        db.add(twin)
+        with pytest.raises(IntegrityError):
+            db.flush()
