@@ -244,11 +244,18 @@ def _data_values(t: Transfer) -> tuple[str, ...]:
 def data_record(t: Transfer, where: str = "") -> bytes:
     """One data record. The common case is one format and one encode (the writer's hot path); any value that
     does not fit goes through :func:`encode`, which names the field and the reason."""
-    if not 1 <= t.amount <= MAX_AMOUNT:
+    return data_record_of(_data_values(t), t.amount, where)
+
+
+def data_record_of(values: tuple[str, ...], amount: int, where: str = "") -> bytes:
+    """:func:`data_record` from the field values in layout order (bank code, bank name, branch code, branch name,
+    clearing house, account type, account number, beneficiary name, amount as text, new code, customer code 1,
+    customer code 2, transfer category, identification) — for a writer streaming rows without building a
+    :class:`Transfer` for each."""
+    if not 1 <= amount <= MAX_AMOUNT:
         raise ZenginError(
-            f"amount {t.amount} is outside 1–{MAX_AMOUNT:,} yen", f"振込金額 {t.amount} 円は範囲外です", where
+            f"amount {amount} is outside 1–{MAX_AMOUNT:,} yen", f"振込金額 {amount} 円は範囲外です", where
         )
-    values = _data_values(t)
     line = _DATA_LINE.format(*values)
     if len(line) == RECORD and _DATA_OK.fullmatch(line):
         return line.encode(ENCODING)
@@ -390,6 +397,10 @@ def parse(data: bytes) -> ParsedFile:
             break
         records.append(Record(index, at, _KINDS.get(chunk[:1]), chunk))
         at += RECORD
+        if data.startswith(b"\r\n", at):  # the common case first
+            at += 2
+            seps.add(b"\r\n")
+            continue
         sep = _separator_at(data, at)
         seps.add(sep)
         at += len(sep)

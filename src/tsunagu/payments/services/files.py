@@ -18,6 +18,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -150,15 +151,23 @@ class _Checker:
         self.problems: list[str] = []
 
     def submit(self, f: WrittenFile) -> None:
-        if self.pool is None:
-            self.problems += [f"{f.name}: {p}" for p in check_path(str(self.out_dir / f.name), f)]
-        else:
-            self.pending.append((f, self.pool.submit(check_path, str(self.out_dir / f.name), f)))
+        if self.pool is not None:
+            try:
+                self.pending.append((f, self.pool.submit(check_path, str(self.out_dir / f.name), f)))
+            except BrokenProcessPool:  # the second process could not start or died: check here instead
+                self.pool = None
+            else:
+                return
+        self.problems += [f"{f.name}: {p}" for p in check_path(str(self.out_dir / f.name), f)]
 
     def finish(self) -> None:
         try:
             for f, future in self.pending:
-                self.problems += [f"{f.name}: {p}" for p in future.result()]
+                try:
+                    found = future.result()
+                except BrokenProcessPool:
+                    found = check_path(str(self.out_dir / f.name), f)
+                self.problems += [f"{f.name}: {p}" for p in found]
         finally:
             if self.pool is not None:
                 self.pool.shutdown(cancel_futures=True)
@@ -242,28 +251,27 @@ def _write_file(path: Path, header: zengin.Header, rows: Iterator[Any], bank: st
     """Write to a temporary file beside ``path``, fsync, rename over ``path``, fsync the directory. The records
     are the codec's (``zengin.data_record`` checks each), gathered into large writes."""
     digest, count, total, first, last = hashlib.sha256(), 0, 0, 0, 0
-    record, transfer, crlf = zengin.data_record, zengin.Transfer, b"\r\n"
+    record, crlf = zengin.data_record_of, b"\r\n"
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with temp.open("wb") as out:
             buffer = [zengin.header_record(header)]
             for iid, bank_code, branch, kind, number, name, amount, new in rows:
                 count += 1
-                buffer.append(
-                    record(
-                        transfer(
-                            bank_code,
-                            branch,
-                            kind,
-                            number,
-                            name,
-                            amount,
-                            new_code=new,
-                            customer_code1=f"{iid:010d}",
-                        ),
-                        f"data record {count}",
-                    )
+                values = (
+                    bank_code,
+                    "",
+                    branch,
+                    "",
+                    "0000",
+                    kind,
+                    number,
+                    name,
+                    str(amount),
+                    new,
+                    f"{iid:010d}",
                 )
+                buffer.append(record((*values, "", "7", " "), amount, f"data record {count}"))
                 total += amount
                 first, last = first or iid, iid
                 if len(buffer) >= FLUSH_RECORDS:
