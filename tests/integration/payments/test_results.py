@@ -66,6 +66,8 @@ def test_one_failed_transfer_fails_its_entitlement_and_tells_the_payee(env: Env)
         assert "no such account" in inbox[0].body_en
         assert linkage.inbox(db, env.ctx.keys, 1) == []
         assert db.scalar(select(Run.state)) == "reconciled"  # every transfer of the run has a result
+    again = env.run()  # running the reconciled period again reports it and changes nothing
+    assert (again.state, again.run_id, again.instructions) == ("reconciled", report.run_id, 3)
 
 
 def test_importing_the_same_file_again_changes_nothing(env: Env) -> None:

@@ -208,3 +208,10 @@ def test_a_second_live_transfer_for_an_entitlement_is_impossible(env: Env) -> No
         db.add(twin)
         with pytest.raises(IntegrityError):
             db.flush()
+
+
+def test_nothing_payable_opens_no_run(env: Env) -> None:
+    env.entitle(2, state="notified", deadline=TODAY)  # still within the deadline
+    with pytest.raises(payments.RunRefused, match="Nothing to pay"):
+        env.run()
+    assert env.counts()["runs"] == 0

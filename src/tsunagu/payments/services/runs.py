@@ -103,11 +103,12 @@ def run(
     with uow() as db:
         opened, resumed = _latest(db, spec, period), True
         if opened is None:
+            _refuse_if_nothing_payable(db, ctx, spec, period)
             opened, resumed = _create(db, ctx, spec, period, 1, transfer_date, started_by), False
         elif opened.state == INSTRUCTING:
             _check_date(opened, transfer_date)
         run_id, state = opened.id, opened.state
-    if state == WRITTEN:
+    if state != INSTRUCTING:  # written (or reconciled): report it; later payables go to retry()
         return report(uow, run_id, resumed=True)
     return _complete(uow, ctx, spec, run_id, out_dir, progress, chunk, resumed=resumed)
 
@@ -137,16 +138,29 @@ def retry(
             _check_date(latest, transfer_date)
             run_id, resumed = latest.id, True
         else:
-            today = ctx.clock.today()
-            waiting = db.scalar(select(func.count()).where(payable(spec.programme_id, period, today)))
-            if not waiting:
-                raise RunRefused(
-                    f"Nothing to retry for {spec.programme_id} {period}: no entitlement is payable again.",
-                    ja=f"{spec.programme_id}（{period}）に再振込の対象はありません。",
-                )
+            _refuse_if_nothing_payable(db, ctx, spec, period, again=True)
             made = _create(db, ctx, spec, period, latest.attempt + 1, transfer_date, started_by)
             run_id, resumed = made.id, False
     return _complete(uow, ctx, spec, run_id, out_dir, progress, chunk, resumed=resumed)
+
+
+def _refuse_if_nothing_payable(
+    db: Session, ctx: PaymentsContext, spec: RunSpec, period: str, *, again: bool = False
+) -> None:
+    """No attempt is opened with nobody to pay (an empty attempt 1 would hide the later confirmations)."""
+    rule = payable(spec.programme_id, period, ctx.clock.today())
+    if db.scalar(select(Entitlement.id).where(rule).limit(1)) is not None:
+        return
+    if again:
+        raise RunRefused(
+            f"Nothing to retry for {spec.programme_id} {period}: no entitlement is payable again.",
+            ja=f"{spec.programme_id}（{period}）に再振込の対象はありません。",
+        )
+    raise RunRefused(
+        f"Nothing to pay for {spec.programme_id} {period}: no entitlement is confirmed (or past its deadline) "
+        "with a current account.",
+        ja=f"{spec.programme_id}（{period}）に支払可能な受給権がありません。",
+    )
 
 
 def _complete(
