@@ -9,12 +9,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 from tests.functional.conftest import CitizenLoginFn, ClientFactory, Holder
 
 from tsunagu.payments.models import Account, AccountEvent
+from tsunagu.payments.services import accounts
 from tsunagu.registry import api as registry
 
 PAGE = "/my/public-fund-account"
@@ -42,6 +44,16 @@ def _holder_kana(web_db: UoW, person_id: int) -> str:
         return registry.basic_facts(db, person_id).name_kana
 
 
+def _without_account(web_db: UoW, pick_resident: Callable[..., int]) -> int:
+    """A demo resident with no registered account (the demo registers accounts for many residents)."""
+    for _ in range(40):
+        who = pick_resident()
+        with web_db() as db:
+            if db.get(Account, who) is None:
+                return who
+    pytest.fail("no demo resident without an account")
+
+
 def _form(c: TestClient, token: str, kana: str, **values: str) -> dict[str, str]:
     return {
         "csrf_token": token,
@@ -60,14 +72,15 @@ def test_the_page_needs_a_login(client: TestClient) -> None:
 
 
 def test_register_change_and_delete(
-    new_client: ClientFactory, citizen_session: CitizenLoginFn, holder: Holder, web_db: UoW
+    new_client: ClientFactory, citizen_session: CitizenLoginFn, pick_resident: Callable[..., int], web_db: UoW
 ) -> None:
+    who = _without_account(web_db, pick_resident)
     c = new_client()
-    citizen_session(c, holder.person_id)
+    citizen_session(c, who)
     page = c.get(PAGE)
     assert page.status_code == 200
     assert "登録している口座はありません" in page.text
-    kana = _holder_kana(web_db, holder.person_id)
+    kana = _holder_kana(web_db, who)
     assert 'id="i-holder_kana"' in page.text
     prefilled = re.search(r'name="holder_kana" value="([^"]*)"', page.text)
     assert prefilled is not None
@@ -80,7 +93,7 @@ def test_register_change_and_delete(
     assert "三菱ＵＦＪ" in confirm.text
     assert "本店" in confirm.text
     assert "0004567" in confirm.text
-    assert _counts(web_db, holder.person_id) == (0, 0), "the confirmation saves nothing"
+    assert _counts(web_db, who) == (0, 0), "the confirmation saves nothing"
 
     done = c.post(
         f"{PAGE}/confirm",
@@ -93,7 +106,7 @@ def test_register_change_and_delete(
     assert "口座を登録しました" in shown.text
     assert "****567" in shown.text
     assert "0004567" not in shown.text
-    assert _counts(web_db, holder.person_id) == (1, 1)
+    assert _counts(web_db, who) == (1, 1)
 
     changed = c.post(
         f"{PAGE}/confirm",
@@ -104,18 +117,18 @@ def test_register_change_and_delete(
     shown = c.get(PAGE)
     assert "春日部" in shown.text
     assert "****567" in shown.text
-    assert _counts(web_db, holder.person_id) == (1, 2)
+    assert _counts(web_db, who) == (1, 2)
 
     ask = c.get(f"{PAGE}/delete")
     assert ask.status_code == 200
     assert "削除する" in ask.text
-    assert _counts(web_db, holder.person_id) == (1, 2), "asking deletes nothing"
+    assert _counts(web_db, who) == (1, 2), "asking deletes nothing"
     gone = c.post(f"{PAGE}/delete", data={"csrf_token": token}, follow_redirects=False)
     assert gone.headers["location"] == f"{PAGE}?done=deleted"
     history = c.get(PAGE).text
     assert "登録している口座はありません" in history
     assert history.count("<tr>") >= 3  # the header row and the three events
-    assert _counts(web_db, holder.person_id) == (0, 3)
+    assert _counts(web_db, who) == (0, 3)
 
 
 @pytest.mark.parametrize(
@@ -137,7 +150,7 @@ def test_a_refusal_is_shown_on_its_field_and_saves_nothing(
     field: str,
     message: str,
 ) -> None:
-    who = pick_resident()
+    who = _without_account(web_db, pick_resident)
     c = new_client()
     citizen_session(c, who)
     token = _csrf(c)
@@ -155,7 +168,7 @@ def test_a_refusal_is_shown_on_its_field_and_saves_nothing(
 def test_a_form_without_the_csrf_token_is_refused(
     new_client: ClientFactory, citizen_session: CitizenLoginFn, pick_resident: Callable[..., int], web_db: UoW
 ) -> None:
-    who = pick_resident()
+    who = _without_account(web_db, pick_resident)
     c = new_client()
     citizen_session(c, who)
     c.get(PAGE)
@@ -171,7 +184,7 @@ def test_a_form_without_the_csrf_token_is_refused(
 def test_english_and_the_back_button(
     new_client: ClientFactory, citizen_session: CitizenLoginFn, pick_resident: Callable[..., int], web_db: UoW
 ) -> None:
-    who = pick_resident()
+    who = _without_account(web_db, pick_resident)
     c = new_client(**{"Accept-Language": "en"})
     citizen_session(c, who)
     page = c.get(PAGE)
@@ -193,3 +206,25 @@ def test_the_section_is_on_my_page(
     c = new_client()
     citizen_session(c, holder.person_id)
     assert PAGE in c.get("/my").text
+
+
+def test_a_registered_account_is_shown_masked(
+    new_client: ClientFactory,
+    citizen_session: CitizenLoginFn,
+    pick_resident: Callable[..., int],
+    web_app: FastAPI,
+    web_db: UoW,
+) -> None:
+    who = _without_account(web_db, pick_resident)
+    pctx = web_app.state.ctx.extras["payments"]
+    with web_db() as db:
+        kana = accounts.registry_holder_kana(db, who)
+        data = accounts.AccountInput("0001", "001", "1", "7654321", kana)
+        view, _action = accounts.save(db, pctx, pctx.master(), who, data, accounts.Actor.system())
+        number, bank = view.account_number, view.bank_name
+    c = new_client()
+    citizen_session(c, who)
+    page = c.get(PAGE).text
+    assert bank in page
+    assert "*" * 4 + number[-3:] in page
+    assert number not in page

@@ -47,10 +47,20 @@ def bank_token(web_app: FastAPI) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw}"}
 
 
+def _without_account(web_app: FastAPI, pick_resident: Callable[..., int]) -> int:
+    """A demo resident with no registered account (the demo registers accounts for many residents)."""
+    for _ in range(40):
+        who = pick_resident()
+        with web_app.state.ctx.uow() as db:
+            if db.get(Account, who) is None:
+                return who
+    pytest.fail("no demo resident without an account")
+
+
 def _customer(web_app: FastAPI, pick_resident: Callable[..., int]) -> tuple[int, str, str]:
     """(person id, My Number, holder kana) of a demo resident."""
     ctx = web_app.state.ctx
-    who = pick_resident()
+    who = _without_account(web_app, pick_resident)
     keys = registry.registry_context(ctx.settings, ctx.clock).keys
     with ctx.uow() as db:
         sealed = db.get_one(Person, who).my_number_sealed

@@ -198,6 +198,18 @@ def test_someone_elses_account_is_refused_without_saying_whose(env: Env) -> None
     assert env.save(first) == "changed"  # the owner may save it again
 
 
+def test_the_unique_account_key_refuses_a_race(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two people registering the same account at once: both pass the check, the unique key refuses one."""
+    first = env.resident()
+    env.save(first)
+    second = env.resident()
+    monkeypatch.setattr(accounts, "_taken_by_someone_else", lambda *_args: False)
+    error = env.refused(
+        Conflict, lambda db: accounts.save(db, env.ctx, env.ctx.master(), second, GOOD, citizen(second))
+    )
+    assert error.field == "account_number"
+
+
 def test_a_person_who_died_cannot_register(env: Env) -> None:
     who = env.resident()
     with env.uow() as db:

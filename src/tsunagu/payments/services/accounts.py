@@ -23,24 +23,28 @@ A deletion or an invalidation drops the three items. A change or deletion marks 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
 from tsunagu.kernel.access import CitizenPrincipal
-from tsunagu.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tsunagu.kernel.errors import Conflict, NotFound
 from tsunagu.linkage import api as linkage
 from tsunagu.payments.context import REGISTRY_AGENCY, PaymentsContext
-from tsunagu.payments.core.kana import KanaRefused, holder_matches, to_bank_kana
 from tsunagu.payments.core.master import Master
 from tsunagu.payments.models import Account, AccountEvent, Entitlement
-from tsunagu.registry import api as registry
+from tsunagu.payments.services.account_rules import (
+    DEPOSIT_TYPES,
+    AccountInput,
+    Checked,
+    check,
+    registry_holder_kana,
+)
 
 __all__ = [
     "DEPOSIT_TYPES",
@@ -61,18 +65,9 @@ __all__ = [
     "save",
 ]
 
-DEPOSIT_TYPES: dict[str, tuple[str, str]] = {
-    "1": ("普通", "Ordinary"),
-    "2": ("当座", "Current"),
-    "4": ("貯蓄", "Savings"),
-}
-"""Liquid deposits (流動性預金) a public-fund account may be: 預金種目 code → (ja, en)."""
-REFUSED_TYPES: dict[str, tuple[str, str]] = {"6": ("定期", "time deposit"), "9": ("その他", "other")}
 ITEMS = ("public_fund_account.bank", "public_fund_account.account", "public_fund_account.holder")
 STALE_STATES = ("notified", "confirmed", "no_account")
-HOLDER_MAX = 30  # pay_accounts.holder_kana, and the 受取人名 field of a Zengin data record
 ACCOUNT_PAGE = "/my/public-fund-account"
-_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -96,33 +91,6 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls("system", "system")
-
-
-@dataclass(frozen=True)
-class AccountInput:
-    """What a person (or the bank counter) typed; :func:`check` normalises and checks it."""
-
-    bank_code: str
-    branch_code: str
-    deposit_type: str
-    account_number: str
-    holder_kana: str
-
-
-@dataclass(frozen=True)
-class Checked:
-    """An input that passed every rule, with the names from the master."""
-
-    bank_code: str
-    bank_name: str
-    bank_kana: str
-    branch_code: str
-    branch_name: str
-    branch_kana: str
-    deposit_type: str
-    account_number: str
-    holder_kana: str
-    master_version: str
 
 
 @dataclass(frozen=True)
@@ -166,122 +134,6 @@ class Revalidation:
     checked: int  # registrations looked at (those at a bank or branch no longer in the master)
     invalidated: int
     master_version: str
-
-
-# --- checking ----------------------------------------------------------------------------------------------------
-
-
-def _digits(value: str, field: str, length: int, ja_label: str, en_label: str, *, pad: bool = False) -> str:
-    text = unicodedata.normalize("NFKC", value).strip().replace(" ", "").replace("-", "")
-    if _DIGITS.fullmatch(text) and (len(text) == length or (pad and 1 <= len(text) <= length)):
-        return text.zfill(length)
-    if pad:
-        raise InvalidInput(
-            f"The {en_label} is up to {length} digits.",
-            ja=f"{ja_label}は{length}桁以内の数字で入力してください。",
-            field=field,
-        )
-    raise InvalidInput(
-        f"The {en_label} is {length} digits.",
-        ja=f"{ja_label}は{length}桁の数字で入力してください。",
-        field=field,
-    )
-
-
-def _deposit_type(value: str) -> str:
-    code = unicodedata.normalize("NFKC", value).strip()
-    if code in DEPOSIT_TYPES:
-        return code
-    if code in REFUSED_TYPES:
-        ja, en = REFUSED_TYPES[code]
-        raise InvalidInput(
-            f"A {en} account cannot receive public funds: register an ordinary, current or savings account.",
-            ja=f"{ja}預金の口座は登録できません。普通・当座・貯蓄預金の口座を登録してください。",
-            field="deposit_type",
-        )
-    raise InvalidInput(
-        "Choose the deposit type: ordinary (1), current (2) or savings (4).",
-        ja="預金種目を選んでください（普通・当座・貯蓄）。",
-        field="deposit_type",
-    )
-
-
-def _holder(value: str) -> str:
-    try:
-        kana = to_bank_kana(value, max_length=HOLDER_MAX, corporate=False)
-    except KanaRefused as refused:
-        raise InvalidInput(refused.en, ja=refused.ja, field="holder_kana") from refused
-    if not kana:
-        raise InvalidInput(
-            "Enter the account holder's name in kana.",
-            ja="口座名義（カナ）を入力してください。",
-            field="holder_kana",
-        )
-    return kana
-
-
-def _master_kana(kana: str) -> str:
-    try:
-        return to_bank_kana(kana, max_length=60, corporate=False)
-    except KanaRefused:
-        return kana[:60]
-
-
-def check(db: Session, master: Master, person_id: int, data: AccountInput) -> Checked:
-    """Every rule but "one person per account": codes in the master, a liquid deposit, a 7-digit number, the
-    person's own name, a living person. Raises :class:`InvalidInput` (with ``field``) or :class:`Forbidden`."""
-    bank_code = _digits(data.bank_code, "bank_code", 4, "金融機関コード", "bank code")
-    branch_code = _digits(data.branch_code, "branch_code", 3, "支店コード", "branch code")
-    deposit_type = _deposit_type(data.deposit_type)
-    number = _digits(data.account_number, "account_number", 7, "口座番号", "account number", pad=True)
-    holder = _holder(data.holder_kana)
-    bank = master.bank(bank_code)
-    if bank is None:
-        raise InvalidInput(
-            "No bank has this code. Check the bank code (4 digits).",
-            ja="この金融機関コードの金融機関はありません。金融機関コード（4桁）を確かめてください。",
-            field="bank_code",
-        )
-    branch = master.branch(bank_code, branch_code)
-    if branch is None:
-        raise InvalidInput(
-            f"{bank.name} has no branch with this code. Check the branch code (3 digits).",
-            ja=f"{bank.name}にこの支店コードの支店はありません。支店コード（3桁）を確かめてください。",
-            field="branch_code",
-        )
-    facts = registry.basic_facts(db, person_id)
-    if facts.status == "deceased":
-        raise Forbidden(
-            "An account cannot be registered for a person who has died.",
-            ja="亡くなった方の口座は登録できません。",
-        )
-    if not holder_matches(facts.name_kana, holder):
-        raise InvalidInput(
-            "The account must be in your own name: the holder's kana differs from the name on the resident record.",
-            ja="本人名義の口座に限ります。口座名義（カナ）が住民票の氏名（フリガナ）と一致しません。",
-            field="holder_kana",
-        )
-    return Checked(
-        bank_code,
-        bank.name,
-        _master_kana(bank.kana),
-        branch_code,
-        branch.name,
-        _master_kana(branch.kana),
-        deposit_type,
-        number,
-        holder,
-        master.version,
-    )
-
-
-def registry_holder_kana(db: Session, person_id: int) -> str:
-    """The person's registry kana in bank kana (to pre-fill the form); empty if it cannot be written."""
-    facts = registry.basic_facts(db, person_id)
-    try:
-        return to_bank_kana(facts.name_kana, max_length=HOLDER_MAX, corporate=False)
-    except KanaRefused:
-        return ""
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
@@ -416,6 +268,16 @@ def _taken_by_someone_else(db: Session, person_id: int, c: Checked) -> bool:
     return other is not None
 
 
+def _someone_elses() -> Conflict:
+    return Conflict(
+        "This account is registered to another person and cannot be registered. "
+        "Check the account details, or ask your bank.",
+        ja="この口座は他の方の公金受取口座として登録されているため、登録できません。口座情報を確かめるか、"
+        "金融機関にお問い合わせください。",
+        field="account_number",
+    )
+
+
 def save(
     db: Session, ctx: PaymentsContext, master: Master, person_id: int, data: AccountInput, by: Actor
 ) -> tuple[AccountView, str]:
@@ -423,13 +285,7 @@ def save(
     Refused (nothing saved) when any rule of :func:`check` fails or someone else registered the account."""
     c = check(db, master, person_id, data)
     if _taken_by_someone_else(db, person_id, c):
-        raise Conflict(
-            "This account is registered to another person and cannot be registered. "
-            "Check the account details, or ask your bank.",
-            ja="この口座は他の方の公金受取口座として登録されているため、登録できません。口座情報を確かめるか、"
-            "金融機関にお問い合わせください。",
-            field="account_number",
-        )
+        raise _someone_elses()
     now = ctx.clock.now()
     row = db.get(Account, person_id, with_for_update=True)
     action = "registered" if row is None else "changed"
@@ -440,12 +296,15 @@ def save(
     row.branch_code, row.branch_name, row.branch_kana = c.branch_code, c.branch_name[:60], c.branch_kana
     row.deposit_type, row.account_number, row.holder_kana = c.deposit_type, c.account_number, c.holder_kana
     row.channel, row.master_version, row.updated_at = by.channel, c.master_version, now
-    db.flush()
+    try:
+        with db.begin_nested():  # two people registering the same account at once: the unique key decides
+            db.flush()
+    except IntegrityError as exc:
+        raise _someone_elses() from exc
     _record(db, ctx, person_id, action, row, by)
     code = ctx.code_for(db, REGISTRY_AGENCY, person_id)
     linkage.put_copy(db, REGISTRY_AGENCY, code, copy_items(row), clock=ctx.clock)
-    if action == "changed":
-        _mark_stale(db, person_id)
+    _mark_stale(db, person_id)  # a change, or a first registration after a "no account" answer: look up again
     return _view(row), action
 
 
