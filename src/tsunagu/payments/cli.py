@@ -10,6 +10,7 @@ import typer
 
 from tsunagu.clikit import emit, fail
 from tsunagu.payments.cli_accounts import add_account_commands
+from tsunagu.payments.cli_benefits import add_benefit_commands
 from tsunagu.payments.cli_runs import ContextFor, add_run_commands
 from tsunagu.payments.core import zengin
 
@@ -71,5 +72,6 @@ def build_payments(context_for: ContextFor) -> typer.Typer:
         help="Benefit payments: runs, Zengin files, bank results, reconciliation.", no_args_is_help=True
     )
     add_run_commands(app, context_for)
+    add_benefit_commands(app, context_for)
     add_account_commands(app, context_for)
     return app
