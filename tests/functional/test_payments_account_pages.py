@@ -4,6 +4,7 @@ registration, change, the masked number, the history, deletion with a confirmati
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -13,11 +14,12 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
-from tests.functional.conftest import CitizenLoginFn, ClientFactory, Holder
+from tests.functional.conftest import AS_OF, CitizenLoginFn, ClientFactory, Holder
 
 from tsunagu.payments.models import Account, AccountEvent
 from tsunagu.payments.services import accounts
 from tsunagu.registry import api as registry
+from tsunagu.registry.models import Person
 
 PAGE = "/my/public-fund-account"
 UoW = Callable[[], AbstractContextManager[Session]]
@@ -228,3 +230,56 @@ def test_a_registered_account_is_shown_masked(
     assert bank in page
     assert "*" * 4 + number[-3:] in page
     assert number not in page
+
+
+def _parent_and_minor(web_db: UoW) -> tuple[int, int]:
+    adult_before = dt.date(AS_OF.year - 18, AS_OF.month, AS_OF.day)
+    with web_db() as db:
+        rows = db.execute(
+            select(Person.id, Person.household_id, Person.relationship, Person.birth_date)
+            .where(Person.status == "resident", Person.address_suppressed.is_(False))
+            .order_by(Person.household_id.desc(), Person.id)
+        ).all()
+    heads = {hh: pid for pid, hh, rel, _b in rows if rel == "head"}
+    for pid, hh, rel, born in rows:
+        if rel == "child" and born > adult_before and hh in heads:
+            return heads[hh], pid
+    pytest.fail("the demo has no household with a minor child")
+
+
+def test_a_parent_registers_the_account_of_a_minor_child_as_proxy(
+    new_client: ClientFactory,
+    citizen_session: CitizenLoginFn,
+    csrf: Callable[[TestClient], str],
+    web_db: UoW,
+) -> None:
+    parent, child = _parent_and_minor(web_db)
+    c = new_client()
+    citizen_session(c, parent)
+    c.post("/my/proxies/children", data={"child": str(child), "csrf_token": csrf(c)}, follow_redirects=False)
+    grant = re.search(r"/my/proxies/(\d+)/act", c.get("/my/proxies").text)
+    assert grant is not None
+    c.post(f"/my/proxies/{grant.group(1)}/act", data={"csrf_token": csrf(c)})
+    page = c.get(PAGE).text
+    assert "代理人として手続しています" in page
+    child_kana = re.search(r'name="holder_kana" value="([^"]*)"', page)
+    assert child_kana is not None
+    token = _csrf(c)
+    parent_kana = _holder_kana(web_db, parent)
+    refused = c.post(
+        f"{PAGE}/confirm", data=_form(c, token, parent_kana, account_number="2468", action="register")
+    )
+    assert refused.status_code == 422, "the parent's own name is not the child's"
+    assert "本人名義" in refused.text
+    done = c.post(
+        f"{PAGE}/confirm",
+        data=_form(c, token, child_kana.group(1), account_number="2468", action="register"),
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    with web_db() as db:
+        latest = db.scalars(select(AccountEvent).order_by(AccountEvent.id.desc()).limit(1)).one()
+        row = db.get(Account, child)
+    assert (latest.person_id, latest.actor, latest.channel) == (child, "proxy", "portal")
+    assert row is not None
+    assert row.account_number == "0002468"
