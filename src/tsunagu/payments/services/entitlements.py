@@ -314,7 +314,7 @@ def due_for_payment(
         )
         .order_by(t.c.id)
     )
-    result = db.connection().execution_options(yield_per=chunk).execute(stmt)
+    result = db.connection().execute(stmt, execution_options={"yield_per": chunk})
     for part in result.partitions():
         for eid, person, payee, amount, account, exchange in part:
             if account:  # a JSON null reads as None

@@ -66,7 +66,7 @@ def _stream(db: Session, lg_code: str, on: dt.date) -> Iterator[RollRow]:
         .order_by(Person.household_id, Person.id)  # served by ix_registry_persons_household_id (+ rowid)
     )
     parse = dt.date.fromisoformat
-    result: Any = db.connection().execution_options(yield_per=CHUNK).execute(stmt)  # born: str or date
+    result: Any = db.connection().execute(stmt, execution_options={"yield_per": CHUNK})  # born: str or date
     for part in result.partitions():
         for pid, hid, rel, born, status in part:
             yield RollRow(pid, hid, rel, parse(born) if sqlite else born, status)
