@@ -284,11 +284,14 @@ def test_change_and_delete_mark_pending_entitlements_stale(env: Env, how: str) -
     }
 
 
-def test_a_first_registration_marks_nothing_stale(env: Env) -> None:
-    who = env.resident()
+def test_a_first_registration_marks_pending_entitlements_stale(env: Env) -> None:
+    """An entitlement that found no account is looked up again once the person registers one."""
+    who, other = env.resident(), env.resident("サトウ", "ハナコ")
     _entitle(env, who, "no_account", "p")
+    _entitle(env, who, "paid", "q")
+    _entitle(env, other, "notified", "r")
     env.save(who)
-    assert _stale(env) == {"no_account": False}
+    assert _stale(env) == {"no_account": True, "paid": False, "notified": False}
 
 
 def _merged_master(

@@ -17,8 +17,9 @@ Agencies look accounts up through the hub and read these value shapes (the agenc
 - ``public_fund_account.holder``: ``"ﾔﾏﾀﾞ ﾀﾛｳ"`` (the holder name in half-width bank kana, as a Zengin file
   writes it).
 
-A deletion or an invalidation drops the three items. A change or deletion marks the payee's pending entitlements
-(notified, confirmed, no account) ``account_stale``: the paying agency looks the account up again."""
+A deletion or an invalidation drops the three items. Every registration, change, deletion or invalidation marks
+the payee's pending entitlements (notified, confirmed, no account) ``account_stale``: the paying agency looks the
+account up again (after a first registration, an entitlement that found no account finds it)."""
 
 from __future__ import annotations
 
