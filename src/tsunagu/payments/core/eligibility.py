@@ -12,12 +12,13 @@ that day. Months are counted as ``year * 12 + month - 1``."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from tsunagu.payments.core.programmes import Band, Boundary, ChildRules, Kind, Payee, Programme
+from tsunagu.payments.core.programmes import Boundary, ChildRules, Kind, Payee, Programme
 
 HEAD = "head"  # 世帯主 in the registry's 続柄
 MARCH = 3
@@ -49,6 +50,7 @@ def reaches_age_on(birth: dt.date, age: int) -> dt.date:
     return birthday - dt.timedelta(days=1)
 
 
+@functools.lru_cache(maxsize=1 << 17)  # birth dates repeat: a million residents have ~40,000 of them
 def last_month(birth: dt.date, age: int, boundary: Boundary) -> int:
     """The last month (index) a person is within ``age`` under ``boundary``."""
     if boundary is Boundary.BIRTH_MONTH:
@@ -165,20 +167,15 @@ class _ChildAllowance:
             return {**line, "reduced": True}, limit.reduced_monthly
         return line, None
 
-    def _band(self, birth: dt.date, month: int) -> Band | None:
-        for band in self.rules.bands:
-            if month <= last_month(birth, band.until_age, band.boundary):
-                return band
-        return None
-
     def _months(self, child: Row, number: int, reduced: int | None) -> list[dict[str, Any]]:
         birth = child[3]
         born = month_index(birth)
+        ends = [(last_month(birth, b.until_age, b.boundary), b) for b in self.rules.bands]
         lines = []
         for month in self.months:
             if month <= born:  # paid from the month after birth
                 continue
-            band = self._band(birth, month)
+            band = next((b for end, b in ends if month <= end), None)
             if band is None:
                 continue
             third = number >= THIRD
