@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import queue
+import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -175,28 +178,72 @@ def entitle(
     on = programme.roll_date(period)
     writer = _Writer(uow, programme.id, period, ctx.clock.now())
     counter = _Counter()
-    computed = inserted = total = 0
-    with uow() as reader:
-        roll = registry.residents_on(
-            reader, programme.lg_code, on, actor=f"agency:{programme.agency}", purpose=programme.id
-        )
-        reader.commit()  # the audit entry; the rows stream in a fresh read transaction
-        batch: list[tuple[int, int, int, str]] = []
-        for e in entitlements(programme, period, counter.count(roll), incomes):
-            batch.append((e.person_id, e.payee_person_id, e.amount, writer.basis(e.basis)))
-            total += e.amount
-            if len(batch) >= chunk:
-                inserted += writer.write(batch)
-                computed += len(batch)
-                batch = []
-                if progress is not None:
-                    progress(counter.n)
-        if batch:
-            inserted += writer.write(batch)
+    computed = total = 0
+    background = _Background(writer, progress)
+    try:
+        with uow() as reader:
+            roll = registry.residents_on(
+                reader, programme.lg_code, on, actor=f"agency:{programme.agency}", purpose=programme.id
+            )
+            reader.commit()  # the audit entry; the rows stream in a fresh read transaction
+            batch: list[tuple[int, int, int, str]] = []
+            for e in entitlements(programme, period, counter.count(roll), incomes):
+                batch.append((e.person_id, e.payee_person_id, e.amount, writer.basis(e.basis)))
+                total += e.amount
+                if len(batch) >= chunk:
+                    background.put(batch, counter.n)
+                    computed += len(batch)
+                    batch = []
+            background.put(batch, counter.n)  # the last (possibly empty) chunk reports the final count
             computed += len(batch)
-        if progress is not None:
-            progress(counter.n)
+    finally:
+        inserted = background.close()
     return Entitled(programme.id, period, on, counter.n, computed, inserted, total)
+
+
+class _Background:
+    """One writer thread: the next chunk is computed while the last one is inserted (the database drivers release
+    the GIL while the database works). A failed chunk stops the run: the error is raised in the caller at the next
+    chunk or at the end, and the chunks queued behind it are dropped (a re-run inserts them)."""
+
+    def __init__(self, writer: _Writer, progress: Progress | None) -> None:
+        self.writer = writer
+        self.progress = progress
+        self.queue: queue.Queue[tuple[list[tuple[int, int, int, str]], int] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.inserted = 0
+        self.thread = threading.Thread(target=self._work, name="entitle-writer", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the caller stops at its next put
+            rows, read = item
+            try:
+                if rows:
+                    self.inserted += self.writer.write(rows)
+                if self.progress is not None:
+                    self.progress(read)
+            except BaseException as exc:
+                self.error = exc
+
+    def put(self, rows: list[tuple[int, int, int, str]], read: int) -> None:
+        self._raise()
+        self.queue.put((rows, read))
+
+    def close(self) -> int:
+        """Wait for the queued chunks; the rows inserted (raises the writer's error, if any, unless the caller is
+        already raising)."""
+        self.queue.put(None)
+        self.thread.join()
+        if sys.exc_info()[0] is None:
+            self._raise()
+        return self.inserted
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
 
 
 class _Counter:
