@@ -125,6 +125,15 @@ def limited(n: int) -> payments.RunSpec:
     )
 
 
+def test_instruct_counts_what_it_created(env: Env) -> None:
+    env.entitle(5)
+    with env.uow() as db:
+        made = runs._create(db, env.ctx, SPEC, "2026-12", 1, None, "test")
+        run_id = made.id
+    assert runs.instruct(env.uow, env.ctx, SPEC, run_id, chunk=2) == 5
+    assert runs.instruct(env.uow, env.ctx, SPEC, run_id, chunk=2) == 0
+
+
 def test_files_split_at_the_record_limit_and_per_remitting_bank(env: Env) -> None:
     env.entitle(5, bank=OTHER_BANK, first_person=1)
     env.entitle(2, bank=MAIN_BANK, first_person=10)

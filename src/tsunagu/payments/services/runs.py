@@ -268,7 +268,22 @@ def _instruct_chunk(
         .from_select(columns, source)
         .on_conflict_do_nothing(index_elements=["live_key"])
     )
-    made = int(getattr(db.execute(statement), "rowcount", 0) or 0)
+    made = int(getattr(db.execute(statement), "rowcount", -1))
+    if made < 0:  # a driver that does not count an INSERT … SELECT (psycopg when every row was skipped)
+        made = (  # this run's instructions in the range whose entitlement is not yet marked: the new ones
+            db.scalar(
+                select(func.count())
+                .select_from(Instruction)
+                .join(e, e.id == Instruction.entitlement_id)
+                .where(
+                    Instruction.run_id == run_id,
+                    Instruction.live_key > after,
+                    Instruction.live_key <= last,
+                    e.state == state,
+                )
+            )
+            or 0
+        )
     mine = exists().where(Instruction.live_key == e.id, Instruction.run_id == run_id)
     db.execute(
         update(e)
