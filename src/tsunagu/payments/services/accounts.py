@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy import and_, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -386,7 +386,7 @@ def revalidate(
     if not gone:
         return Revalidation(0, 0, master.version)
     matches = tuple_(Account.bank_code, Account.branch_code).in_(gone)
-    total = len(db.scalars(select(Account.person_id).where(matches)).all())
+    total = db.scalar(select(func.count()).select_from(Account).where(matches)) or 0
     done, after, by = 0, -1, Actor.system()
     while True:
         rows = db.scalars(
