@@ -5,7 +5,7 @@ only. Bank staff authenticate with a staff bearer token and need ``payments:acco
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -21,6 +21,23 @@ from tsunagu.web.access import guard, staff_principal
 from tsunagu.web.context import ctx_of
 
 COUNTER = [guard(Access.staff(Permission.PAYMENTS_ACCOUNT_COUNTER))]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/problem+json": {}}}
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: _problem("No valid staff bearer token"),
+    403: _problem(
+        "Not a bank-counter account, no bank assigned, another bank's account, or a person who died"
+    ),
+    404: _problem("No resident has this individual number (the number is not echoed)"),
+    409: _problem("The account is registered to another person (who is not said)"),
+    422: _problem(
+        "Invalid input: bank or branch not in the master, deposit type, number, holder name; `field` names it"
+    ),
+}
 
 
 class CounterRegistration(BaseModel):
@@ -95,7 +112,10 @@ def router() -> APIRouter:
         response_model=RegisteredAccount,
         status_code=201,
         dependencies=COUNTER,
-        responses={200: {"model": RegisteredAccount, "description": "The registered account was changed"}},
+        responses={
+            200: {"model": RegisteredAccount, "description": "The registered account was changed"},
+            **REFUSALS,
+        },
     )
     async def register_at_counter(
         request: Request, body: CounterRegistration, response: Response
@@ -128,6 +148,7 @@ def router() -> APIRouter:
         "/public-fund-accounts/delete",
         response_model=RegisteredAccount,
         dependencies=COUNTER,
+        responses={k: v for k, v in REFUSALS.items() if k in (401, 403, 404, 422)},
     )
     async def delete_at_counter(request: Request, body: CounterDeletion) -> RegisteredAccount:
         """Delete a customer's registration, when the account registered is held with the staff member's bank
