@@ -122,3 +122,16 @@ def test_errors_exit_non_zero_with_the_reason(data_dir: Path, tmp_path: Path) ->
     code, stdout, _ = run(data_dir, "payments", "results", str(bad), "--json")
     assert code != 0
     assert "Nothing was imported" in json.loads(stdout)["message"]
+
+
+def test_run_with_a_record_limit_and_a_date_says_where_the_files_are(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "files"
+    day = payments.next_business_day(dt.date.today() + dt.timedelta(days=10))  # noqa: DTZ011 - the CLI's own clock
+    args = ("payments", "run", PROGRAMME, "--out", str(out), "--record-limit", "2", "--date", day.isoformat())
+    code, text, stderr = run(data_dir, *args)
+    assert code == 0, stderr
+    names = sorted(p.name for p in out.glob("*.txt"))
+    assert names == ["emergency-2026-once-a1-0138-001.txt", "emergency-2026-once-a1-0138-002.txt"]
+    assert all(str(out / name) in text for name in names)
+    assert f"振込指定日 {day}" in text
+    assert "instruct:" in stderr  # progress on stderr
