@@ -72,8 +72,9 @@ def snapshot(values: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _due(db: Any, programme: Programme, period: str, after: int, limit: int) -> list[int]:
-    """Payees with an entitlement to look up, in id order after ``after`` (keyset pages)."""
+def _due(db: Any, programme: Programme, period: str) -> list[int]:
+    """Every payee with an entitlement to look up, in id order: read once (one pass over the programme's rows;
+    paging this query with a keyset made SQLite scan the state index and sort again for every page)."""
     e = Entitlement
     return list(
         db.scalars(
@@ -83,11 +84,9 @@ def _due(db: Any, programme: Programme, period: str, after: int, limit: int) -> 
                 e.period == period,
                 e.state.in_(LOOKED_UP),
                 or_(e.account_exchange.is_(None), e.account_stale.is_(True)),
-                e.payee_person_id > after,
             )
-            .group_by(e.payee_person_id)
+            .distinct()
             .order_by(e.payee_person_id)
-            .limit(limit)
         )
     )
 
@@ -105,14 +104,12 @@ def lookup(
     programme.check_period(period)
     done = Looked(programme.id, period)
     t0 = time.perf_counter()  # wall time, for the rate only
-    after = 0
-    while True:
+    with uow() as db:
+        due = _due(db, programme, period)
+    for lo in range(0, len(due), batch):
+        payees = due[lo : lo + batch]
         with uow() as db:
-            payees = _due(db, programme, period, after, batch)
             codes = [ctx.code_for(db, programme.agency, p) for p in payees]
-        if not payees:
-            break
-        after = payees[-1]
         _ask(uow, ctx, programme, period, payees, codes, done)
         if progress is not None:
             progress(done.asked)

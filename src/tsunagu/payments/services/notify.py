@@ -48,10 +48,8 @@ class Notified:
         return dict(self.__dict__)
 
 
-def _pending(db: Session, programme: Programme, period: str, after: int, limit: int) -> list[Entitlement]:
-    """The entitlements of the next ``limit`` payees (after ``after``) that have a transition due."""
-    e = Entitlement
-    due = (
+def _due(e: type[Entitlement], programme: Programme, period: str) -> tuple[Any, ...]:
+    return (
         e.programme_id == programme.id,
         e.period == period,
         e.account_exchange.is_not(None),
@@ -62,19 +60,43 @@ def _pending(db: Session, programme: Programme, period: str, after: int, limit: 
             and_(e.state.in_((State.NOTIFIED, State.CONFIRMED)), e.account.is_(None)),
         ),
     )
-    payees = list(
+
+
+def _payees(db: Session, programme: Programme, period: str) -> list[int]:
+    """Every payee with a transition due, in id order, read once."""
+    e = Entitlement
+    return list(
         db.scalars(
             select(e.payee_person_id)
-            .where(*due, e.payee_person_id > after)
-            .group_by(e.payee_person_id)
+            .where(*_due(e, programme, period))
+            .distinct()
             .order_by(e.payee_person_id)
-            .limit(limit)
         )
     )
-    if not payees:
-        return []
-    rows = db.scalars(select(e).where(*due, e.payee_person_id.in_(payees)).order_by(e.id).with_for_update())
-    return list(rows)
+
+
+def _transition_due(row: Entitlement, programme: Programme, period: str) -> bool:
+    if (row.programme_id, row.period) != (programme.id, period) or row.account_exchange is None:
+        return False
+    if row.account_stale:
+        return False
+    if row.state == State.NEW:
+        return True
+    if row.state == State.NO_ACCOUNT:
+        return row.account is not None
+    return row.state in (State.NOTIFIED, State.CONFIRMED) and row.account is None
+
+
+def _pending(db: Session, programme: Programme, period: str, payees: list[int]) -> list[Entitlement]:
+    """The payees' entitlements with a transition due. Found by payee only (the payee index; with the programme in
+    the query SQLite chose the state index and read every row of the programme), then filtered here."""
+    rows = db.scalars(
+        select(Entitlement)
+        .where(Entitlement.payee_person_id.in_(payees))
+        .order_by(Entitlement.id)
+        .with_for_update()
+    )
+    return [r for r in rows if _transition_due(r, programme, period)]
 
 
 def notify(
@@ -89,18 +111,15 @@ def notify(
     """Send the notices due (see the module docstring); idempotent. Each page commits on its own."""
     programme.check_period(period)
     done = Notified(programme.id, period)
-    after = 0
-    while True:
+    with uow() as db:
+        payees = _payees(db, programme, period)
+    for lo in range(0, len(payees), page):
         with uow() as db:
-            rows = _pending(db, programme, period, after, page)
-            if not rows:
-                break
             groups: dict[int, list[Entitlement]] = {}
-            for row in rows:
+            for row in _pending(db, programme, period, payees[lo : lo + page]):
                 groups.setdefault(row.payee_person_id, []).append(row)
             for payee, group in groups.items():
                 _tell(db, ctx, programme, period, payee, group, done)
-            after = max(groups)
         if progress is not None:
             progress(done.notified + done.invited)
     return done
