@@ -32,6 +32,8 @@ from tsunagu.linkage.portal import pages as linkage_portal_pages
 from tsunagu.payments import api as payments_api
 from tsunagu.payments import http as payments_http
 from tsunagu.payments.pages import accounts as payments_account_pages
+from tsunagu.payments.pages import benefits as payments_benefit_pages
+from tsunagu.payments.pages import staff as payments_staff_pages
 from tsunagu.pki import api as pki_api
 from tsunagu.pki import http as pki_http
 from tsunagu.pki import pages as pki_pages
@@ -59,6 +61,16 @@ API_DESCRIPTION = (
     "JSON API of tsunagu. Every error is RFC 9457 `application/problem+json`. Staff endpoints accept a "
     "bearer token (`tsunagu staff token`) or the staff session cookie with an `X-CSRF-Token` header for writes."
 )
+
+
+def _install_payments(app: FastAPI, ctx: AppContext) -> None:
+    """The payments domain's pages and API (its context is built in :func:`create_app`)."""
+    app.include_router(payments_account_pages.router())
+    app.include_router(payments_http.router())
+    ctx.extras.setdefault("my_sections", []).append(dict(payments_account_pages.SECTION))
+    app.include_router(payments_benefit_pages.router())
+    app.include_router(payments_staff_pages.router())
+    ctx.extras.setdefault("my_sections", []).append(dict(payments_benefit_pages.SECTION))
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -123,9 +135,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(procedures_http.router())
     app.include_router(procedures_staff_pages.router())
     ctx.extras.setdefault("my_sections", []).append(dict(procedures_citizen_pages.SECTION))
-    app.include_router(payments_account_pages.router())
-    app.include_router(payments_http.router())
-    ctx.extras.setdefault("my_sections", []).append(dict(payments_account_pages.SECTION))
+    _install_payments(app, ctx)
     notice_pages.install(ctx)
     app.include_router(linkage_http.router(lambda _request: exchange))
     app.include_router(linkage_portal_pages.router(lambda _request: exchange))

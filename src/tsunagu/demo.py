@@ -10,14 +10,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tsunagu import wiring
 from tsunagu.db.engine import make_engine
 from tsunagu.db.meta import get_meta, set_meta
 from tsunagu.db.migrate import upgrade
 from tsunagu.identity import api as identity
 from tsunagu.identity.oidc import api as oidc
 from tsunagu.kernel.clock import JST, Clock, fixed_clock
+from tsunagu.kernel.errors import DomainError
 from tsunagu.linkage import api as linkage
 from tsunagu.linkage.portal import demo as linkage_demo
+from tsunagu.payments import api as payments
 from tsunagu.pki import api as pki
 from tsunagu.procedures import api as procedures
 from tsunagu.registry.models import Person
@@ -32,7 +35,10 @@ DEMO_STAFF = (
     ("auditor", "監査 一郎 (demo)", "demo-auditor-pass", [identity.Role.AUDITOR]),
     ("carddesk", "交付 窓口子 (demo)", "demo-carddesk-pass", [identity.Role.CARD_DESK]),
     ("chiyoda", "千代田 区子 (demo, 千代田区)", "demo-chiyoda-pass", [identity.Role.REGISTRY_CLERK]),
+    ("kyufu", "給付 担当子 (demo)", "demo-kyufu-pass", [identity.Role.BENEFITS_OFFICER]),
+    ("bank", "三菱ＵＦＪ銀行 窓口 (demo)", "demo-bank-pass", [identity.Role.BANK_COUNTER]),
 )
+DEMO_BANK_STAFF = (("bank", "0005"),)  # the bank counter registers accounts held at its own bank only
 # Which office's queue each demo staff member works (procedures back office).
 DEMO_OFFICES = (
     ("clerk", "LG-142051"),
@@ -131,6 +137,57 @@ def _demo_linkage(db: Session, settings: Settings) -> int:
     return linkage_demo.seed_demo_copies(db, keys, people, clock, card_holders=holders)
 
 
+DEMO_BANKS = ("0001", "0005", "0009", "0010", "9900")  # みずほ, 三菱ＵＦＪ, 三井住友, りそな, ゆうちょ
+
+
+def _demo_accounts(db: Session, settings: Settings) -> int:
+    """Public-fund accounts in the account registry (which keeps デジタル庁's copy on the hub in step) for the demo
+    residents: most adults, and every member of one card holder's household in four, so that most card holders
+    have none and can register one in the portal. Synthetic account numbers at real bank and branch codes."""
+    ctx = wiring.payments_context(settings)
+    master = ctx.master()
+    branches = {b: sorted(master.branches(b))[0] for b in DEMO_BANKS if master.branches(b)}
+    banks = sorted(branches)
+    as_of = Clock().today()
+    people = list(
+        db.scalars(
+            select(Person.id)
+            .where(Person.status == "resident")
+            .order_by(Person.household_id, Person.id)
+            .limit(DEMO_LINKAGE_RESIDENTS)
+        )
+    )
+    holders = [p for p in people[:60] if identity.cards_of(db, p)]
+    households = list(dict.fromkeys(db.get_one(Person, p).household_id for p in holders))
+    ready = set(households[0::4])  # one card holder's household in four: all members registered
+    unregistered = set(households) - ready
+    for username, bank_code in DEMO_BANK_STAFF:
+        payments.set_bank_staff(db, master, username, bank_code, by="system:demo")
+    registered = 0
+    for person_id in people:
+        row = db.get_one(Person, person_id)
+        adult = (as_of - row.birth_date).days >= 18 * 365
+        if row.household_id in unregistered or (
+            row.household_id not in ready and (not adult or person_id % 6 == 5)
+        ):
+            continue
+        bank = banks[person_id % len(banks)]
+        data = payments.AccountInput(
+            bank,
+            branches[bank],
+            "1",
+            f"{(person_id * 104_729) % 10_000_000:07d}",
+            payments.registry_holder_kana(db, person_id),
+        )
+        try:
+            with db.begin_nested():
+                payments.save_account(db, ctx, master, person_id, data, payments.AccountActor.system())
+            registered += 1
+        except DomainError:  # a synthetic number drawn twice at one branch: that person goes without
+            continue
+    return registered
+
+
 @dataclass(frozen=True)
 class DemoResult:
     seeded_now: bool
@@ -174,6 +231,7 @@ def prepare(
             }
             info["cards"] = _demo_cards(db, settings, as_of)
             info["linkage_copies"] = _demo_linkage(db, settings)
+            info["public_fund_accounts"] = _demo_accounts(db, settings)
             set_meta(db, SEED_KEY, info)
             db.flush()
             # Fresh statistics so the query planner picks the name indexes (SQLite has none until ANALYZE).

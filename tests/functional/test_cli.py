@@ -46,7 +46,15 @@ def test_demo_seeds_once_and_reports_json(run: Invoke) -> None:
     assert first["ok"] is True
     assert first["seeded_now"] is True
     assert first["seed"]["residents"] == 120
-    assert {x["username"] for x in first["logins"]} == {"clerk", "counter", "auditor", "carddesk", "chiyoda"}
+    assert {x["username"] for x in first["logins"]} == {
+        "clerk",
+        "counter",
+        "auditor",
+        "carddesk",
+        "chiyoda",
+        "kyufu",
+        "bank",
+    }
     _, out, _ = run("demo", "--no-serve", "--residents", "120", "--json")
     again = _json(out)
     assert again["seeded_now"] is False

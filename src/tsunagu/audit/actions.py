@@ -82,3 +82,9 @@ class AuditAction(StrEnum):
     PAYMENTS_ACCOUNT_DELETED = "payments:account:delete"
     PAYMENTS_ACCOUNT_INVALIDATED = "payments:account:invalidate"
     PAYMENTS_BANK_STAFF_SET = "payments:bank_staff:set"
+    # Benefits and payment runs (issue 6)
+    PAYMENTS_BENEFIT_CONFIRMED = "payments:benefit:confirm"
+    PAYMENTS_BENEFIT_DECLINED = "payments:benefit:decline"
+    PAYMENTS_STAFF_STEP = "payments:programme:step"  # a staff member ran entitle / notify / run / retry
+    PAYMENTS_FILE_DOWNLOADED = "payments:file:download"
+    PAYMENTS_RESULTS_IMPORTED = "payments:results:import"

@@ -8,7 +8,11 @@ from tsunagu.payments.core.calendar import is_business_day, next_business_day
 from tsunagu.payments.core.programmes import Programme, ProgrammeError
 from tsunagu.payments.core.results import MirrorReader, ResultCode, ResultReader
 from tsunagu.payments.core.runspec import Remitter, RemittingBank, RunSpec
+from tsunagu.payments.services.accounts import AccountInput, registry_holder_kana
+from tsunagu.payments.services.accounts import Actor as AccountActor
+from tsunagu.payments.services.accounts import save as save_account
 from tsunagu.payments.services.bank_simulator import simulate_bank
+from tsunagu.payments.services.bank_staff import set_bank as set_bank_staff
 from tsunagu.payments.services.entitlements import (
     Due,
     Entitled,
@@ -34,6 +38,8 @@ from tsunagu.payments.sources import UnknownProgramme, programme, programmes
 
 __all__ = [
     "REGISTRY_AGENCY",
+    "AccountActor",
+    "AccountInput",
     "Due",
     "Entitled",
     "EntitlementClosed",
@@ -74,8 +80,11 @@ __all__ = [
     "programme",
     "programmes",
     "reconcile",
+    "registry_holder_kana",
     "retry",
     "run",
     "run_of",
+    "save_account",
+    "set_bank_staff",
     "simulate_bank",
 ]
