@@ -215,7 +215,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
         def work() -> dict[str, Any]:
             if step == "entitle":
                 return vars(entitlements.entitle(uow, pctx, found, period))
-            if step == "notify":  # the push-type notice says which account: look up first
+            if step == "notify":  # the push-type notice names the account: look it up through the hub first
                 looked = lookups.lookup(uow, pctx, found, period)
                 told = notify.notify(uow, pctx, found, period)
                 return {"asked": looked.asked, "found": looked.found} | told.as_dict()
