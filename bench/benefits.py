@@ -74,7 +74,7 @@ def on_database(data_dir: Path, lookups_n: int) -> None:
     from tsunagu.payments.context import payments_context  # noqa: PLC0415
     from tsunagu.payments.models import Entitlement  # noqa: PLC0415
     from tsunagu.payments.services import entitlements as ents  # noqa: PLC0415
-    from tsunagu.payments.services import lookups  # noqa: PLC0415
+    from tsunagu.payments.services import lookups, notify  # noqa: PLC0415
     from tsunagu.pki import api as pki  # noqa: PLC0415
     from tsunagu.settings import load_settings  # noqa: PLC0415
 
@@ -124,6 +124,11 @@ def on_database(data_dir: Path, lookups_n: int) -> None:
             f"lookup: {looked.asked:,} payees asked through the hub ({looked.found:,} accounts, "
             f"{looked.not_registered:,} not registered) in {looked.seconds:.1f} s: {looked.rate:,.0f} lookups/s"
         )
+        start = time.perf_counter()
+        told = notify.notify(uow, ctx, p, "once")
+        took = time.perf_counter() - start
+        sent = told.notified + told.invited
+        print(f"notify: {sent:,} notices ({told.entitlements:,} entitlements) in {took:.1f} s: {sent / took:,.0f}/s")
 
 
 def main() -> None:
