@@ -128,7 +128,9 @@ def on_database(data_dir: Path, lookups_n: int) -> None:
         told = notify.notify(uow, ctx, p, "once")
         took = time.perf_counter() - start
         sent = told.notified + told.invited
-        print(f"notify: {sent:,} notices ({told.entitlements:,} entitlements) in {took:.1f} s: {sent / took:,.0f}/s")
+        print(
+            f"notify: {sent:,} notices ({told.entitlements:,} entitlements) in {took:.1f} s: {sent / took:,.0f}/s"
+        )
 
 
 def main() -> None:
