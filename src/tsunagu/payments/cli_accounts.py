@@ -12,7 +12,7 @@ import typer
 from tsunagu.clikit import DATA_DIR_HELP, domain_errors, emit, err, fail, settings_for
 from tsunagu.payments.context import PaymentsContext
 from tsunagu.payments.core import master as zmaster
-from tsunagu.payments.services import accounts, bank_staff
+from tsunagu.payments.services import account_revalidation, bank_staff
 from tsunagu.settings import Settings
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)]
@@ -57,7 +57,7 @@ def add_account_commands(app: typer.Typer, context_for: ContextFor) -> None:
                     err.print(f"invalidated {done:,} of {total:,}", highlight=False)
 
             with ctx.platform.uow() as db:
-                result = accounts.revalidate(db, ctx, found, progress=show)
+                result = account_revalidation.revalidate(db, ctx, found, progress=show)
         emit(
             as_json,
             {
@@ -65,8 +65,10 @@ def add_account_commands(app: typer.Typer, context_for: ContextFor) -> None:
                 "master_version": result.master_version,
                 "checked": result.checked,
                 "invalidated": result.invalidated,
+                "renamed": result.renamed,
             },
-            f"master {result.master_version}: {result.invalidated:,} registration(s) invalidated",
+            f"master {result.master_version}: {result.invalidated:,} registration(s) invalidated, "
+            f"{result.renamed:,} renamed",
         )
 
     @staff_app.command("add")

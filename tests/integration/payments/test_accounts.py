@@ -27,7 +27,7 @@ from tsunagu.linkage.exchange.models import Copy
 from tsunagu.payments import api as payments
 from tsunagu.payments.core import master as zmaster
 from tsunagu.payments.models import Account, AccountEvent, Entitlement
-from tsunagu.payments.services import accounts
+from tsunagu.payments.services import account_revalidation, accounts
 from tsunagu.pki import api as pki
 from tsunagu.registry import api as registry
 from tsunagu.settings import Settings
@@ -295,7 +295,11 @@ def test_a_first_registration_marks_pending_entitlements_stale(env: Env) -> None
 
 
 def _merged_master(
-    tmp_path: Path, *, drop_bank: str = "", drop_branch: tuple[str, str] | None = None
+    tmp_path: Path,
+    *,
+    drop_bank: str = "",
+    drop_branch: tuple[str, str] | None = None,
+    rename_bank: tuple[str, str] | None = None,
 ) -> Path:
     """A copy of the master with a bank (merged away) or one branch (closed) removed."""
     directory = tmp_path / "master"
@@ -310,6 +314,11 @@ def _merged_master(
         branches = json.loads(path.read_text(encoding="utf-8"))
         del branches[branch]
         path.write_text(json.dumps(branches, ensure_ascii=False), encoding="utf-8")
+    if rename_bank:
+        bank, name = rename_bank
+        banks = json.loads((directory / "banks.json").read_text(encoding="utf-8"))
+        banks[bank]["name"] = name
+        (directory / "banks.json").write_text(json.dumps(banks, ensure_ascii=False), encoding="utf-8")
     (directory / "updated_at").write_text("209901011387", encoding="utf-8")
     return directory
 
@@ -323,7 +332,7 @@ def test_revalidate_after_a_merger_invalidates_and_notifies(env: Env, tmp_path: 
     new = zmaster.load(_merged_master(tmp_path, drop_bank="0005", drop_branch=("0009", "005")))
     seen: list[tuple[int, int]] = []
     with env.uow() as db:
-        result = accounts.revalidate(
+        result = account_revalidation.revalidate(
             db, env.ctx, new, chunk=1, progress=lambda done, total: seen.append((done, total))
         )
     assert (result.checked, result.invalidated, result.master_version) == (2, 2, "209901011387")
@@ -347,7 +356,7 @@ def test_revalidate_after_a_merger_invalidates_and_notifies(env: Env, tmp_path: 
     assert notices[0].agency == AGENCY
     assert kept_notices == []
     with env.uow() as db:  # idempotent: nothing left to do
-        again = accounts.revalidate(db, env.ctx, new)
+        again = account_revalidation.revalidate(db, env.ctx, new)
     assert (again.checked, again.invalidated) == (0, 0)
     with env.uow() as db:
         assert len(linkage.inbox(db, env.ctx.keys, gone)) == 1
@@ -358,6 +367,30 @@ def test_revalidate_against_the_same_master_changes_nothing(env: Env) -> None:
     env.save(who)
     before = env.counts()
     with env.uow() as db:
-        result = accounts.revalidate(db, env.ctx, env.ctx.master())
+        result = account_revalidation.revalidate(db, env.ctx, env.ctx.master())
     assert result.invalidated == 0
     assert env.counts() == before
+
+
+def test_revalidate_takes_a_renamed_bank_s_new_name(env: Env, tmp_path: Path) -> None:
+    who = env.resident()
+    env.save(who)
+    _entitle(env, who, "confirmed", "p")
+    new = zmaster.load(_merged_master(tmp_path, rename_bank=("0005", "三菱ＵＦＪ信託")))
+    with env.uow() as db:
+        result = account_revalidation.revalidate(db, env.ctx, new)
+    assert (result.invalidated, result.renamed) == (0, 1)
+    with env.uow() as db:
+        view = accounts.get(db, who)
+        events = accounts.history(db, who)
+        notices = linkage.inbox(db, env.ctx.keys, who)
+    assert view is not None
+    assert view.bank_name == "三菱ＵＦＪ信託"
+    assert (events[0].action, events[0].channel) == ("changed", "system")
+    assert "三菱ＵＦＪ信託" in events[0].reason
+    assert env.copy(who)["public_fund_account.bank"]["bank_name"] == "三菱ＵＦＪ信託"
+    assert _stale(env) == {"confirmed": False}, "the account is the same: nothing to look up again"
+    assert notices == []
+    with env.uow() as db:
+        again = account_revalidation.revalidate(db, env.ctx, new)
+    assert (again.invalidated, again.renamed) == (0, 0)

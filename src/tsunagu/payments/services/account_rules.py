@@ -17,7 +17,15 @@ from tsunagu.payments.core.kana import KanaRefused, holder_matches, to_bank_kana
 from tsunagu.payments.core.master import Master
 from tsunagu.registry import api as registry
 
-__all__ = ["DEPOSIT_TYPES", "HOLDER_MAX", "AccountInput", "Checked", "check", "registry_holder_kana"]
+__all__ = [
+    "DEPOSIT_TYPES",
+    "HOLDER_MAX",
+    "AccountInput",
+    "Checked",
+    "check",
+    "master_kana",
+    "registry_holder_kana",
+]
 
 DEPOSIT_TYPES: dict[str, tuple[str, str]] = {
     "1": ("普通", "Ordinary"),
@@ -106,7 +114,8 @@ def _holder(value: str) -> str:
     return kana
 
 
-def _master_kana(kana: str) -> str:
+def master_kana(kana: str) -> str:
+    """A master kana (full-width) in bank kana, or as given when it cannot be written (the name columns hold 60)."""
     try:
         return to_bank_kana(kana, max_length=60, corporate=False)
     except KanaRefused:
@@ -150,10 +159,10 @@ def check(db: Session, master: Master, person_id: int, data: AccountInput) -> Ch
     return Checked(
         bank_code,
         bank.name,
-        _master_kana(bank.kana),
+        master_kana(bank.kana),
         branch_code,
         branch.name,
-        _master_kana(branch.kana),
+        master_kana(branch.kana),
         deposit_type,
         number,
         holder,

@@ -1,5 +1,6 @@
 """The account registry (公的給付支給等口座登録簿): register, change, delete a person's public-fund receiving account
-(公金受取口座), its history, and the revalidation against a new bank master (mergers).
+(公金受取口座) and its history (the rules are in :mod:`.account_rules`; the revalidation against a new bank master,
+after mergers, in :mod:`.account_revalidation`).
 
 Rules (公金受取口座登録法, japan-systems §3.1): one account per person, in the person's own name (the holder kana
 must be the registry kana), at a bank and branch of the zengin-code master, a liquid deposit (1 普通, 2 当座,
@@ -24,11 +25,10 @@ account up again (after a first registration, an entitlement that found no accou
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -55,14 +55,14 @@ __all__ = [
     "Actor",
     "Checked",
     "EventView",
-    "Revalidation",
     "check",
     "copy_items",
     "delete_account",
     "get",
     "history",
+    "record",
     "registry_holder_kana",
-    "revalidate",
+    "remove",
     "save",
 ]
 
@@ -128,13 +128,6 @@ class EventView:
     masked_number: str
     reason: str
     at: dt.datetime
-
-
-@dataclass(frozen=True)
-class Revalidation:
-    checked: int  # registrations looked at (those at a bank or branch no longer in the master)
-    invalidated: int
-    master_version: str
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
@@ -220,7 +213,7 @@ def copy_items(row: Account) -> dict[str, Any]:
     }
 
 
-def _record(
+def record(
     db: Session, ctx: PaymentsContext, person_id: int, action: str, row: Account, by: Actor, reason: str = ""
 ) -> None:
     db.add(
@@ -302,16 +295,17 @@ def save(
             db.flush()
     except IntegrityError as exc:
         raise _someone_elses() from exc
-    _record(db, ctx, person_id, action, row, by)
+    record(db, ctx, person_id, action, row, by)
     code = ctx.code_for(db, REGISTRY_AGENCY, person_id)
     linkage.put_copy(db, REGISTRY_AGENCY, code, copy_items(row), clock=ctx.clock)
     _mark_stale(db, person_id)  # a change, or a first registration after a "no account" answer: look up again
     return _view(row), action
 
 
-def _remove(db: Session, ctx: PaymentsContext, row: Account, action: str, by: Actor, reason: str) -> None:
+def remove(db: Session, ctx: PaymentsContext, row: Account, action: str, by: Actor, reason: str) -> None:
+    """Delete a registration (``deleted`` or ``invalidated``): event, audit, copy dropped, entitlements stale."""
     person_id = row.person_id
-    _record(db, ctx, person_id, action, row, by, reason)
+    record(db, ctx, person_id, action, row, by, reason)
     db.delete(row)
     code = ctx.code_for(db, REGISTRY_AGENCY, person_id)
     linkage.drop_copy(db, REGISTRY_AGENCY, code, ITEMS)
@@ -327,83 +321,5 @@ def delete_account(
     if row is None:
         raise NotFound("No account is registered.", ja="登録されている口座はありません。")
     view = _view(row)
-    _remove(db, ctx, row, "deleted", by, reason)
+    remove(db, ctx, row, "deleted", by, reason)
     return view
-
-
-# --- revalidation (mergers) --------------------------------------------------------------------------------------
-
-Progress = Callable[[int, int], None]  # (done, total)
-
-
-def _gone_pairs(db: Session, master: Master) -> list[tuple[str, str]]:
-    pairs = db.execute(select(Account.bank_code, Account.branch_code).distinct()).all()
-    return [(b, br) for b, br in pairs if not master.has(b, br)]
-
-
-def _reason(row: Account, master: Master) -> tuple[str, str]:
-    if master.bank(row.bank_code) is None:
-        return (
-            f"The bank {row.bank_name} ({row.bank_code}) is no longer in the bank master (version {master.version}).",
-            f"金融機関 {row.bank_name}（{row.bank_code}）が金融機関マスタ（版 {master.version}）にありません。",
-        )
-    return (
-        f"The branch {row.branch_name} ({row.branch_code}) of {row.bank_name} is no longer in the bank master "
-        f"(version {master.version}).",
-        f"{row.bank_name}の支店 {row.branch_name}（{row.branch_code}）が"
-        f"金融機関マスタ（版 {master.version}）にありません。",
-    )
-
-
-def _notify(
-    db: Session, ctx: PaymentsContext, person_id: int, row: Account, reason_en: str, reason_ja: str
-) -> None:
-    code = ctx.code_for(db, REGISTRY_AGENCY, person_id)
-    linkage.send_to_code(
-        db,
-        ctx.keys,
-        REGISTRY_AGENCY,
-        code,
-        "公金受取口座の登録が無効になりました",
-        "Your public-fund account registration is no longer valid",
-        f"{reason_ja}金融機関の合併・統廃合などによるものです。{row.bank_name}の口座をお持ちの場合は、"
-        "新しい金融機関コード・支店コードで口座を登録し直してください。",
-        f"{reason_en} This follows a bank merger or a branch closure. Please register your account again "
-        "with its new bank and branch codes.",
-        ACCOUNT_PAGE,
-        clock=ctx.clock,
-    )
-
-
-def revalidate(
-    db: Session, ctx: PaymentsContext, master: Master, *, chunk: int = 500, progress: Progress | None = None
-) -> Revalidation:
-    """Invalidate every registration whose bank or branch is no longer in ``master`` (a merger, a closed branch):
-    the registration is removed, an ``invalidated`` event says why, the hub copy is dropped, pending entitlements
-    are marked stale, and the owner gets a notice. Idempotent (a second run finds nothing); reads in chunks of
-    ``chunk`` rows; ``progress(done, total)`` after each chunk."""
-    gone = _gone_pairs(db, master)
-    if not gone:
-        return Revalidation(0, 0, master.version)
-    matches = tuple_(Account.bank_code, Account.branch_code).in_(gone)
-    total = db.scalar(select(func.count()).select_from(Account).where(matches)) or 0
-    done, after, by = 0, -1, Actor.system()
-    while True:
-        rows = db.scalars(
-            select(Account)
-            .where(and_(matches, Account.person_id > after))
-            .order_by(Account.person_id)
-            .limit(chunk)
-            .with_for_update()
-        ).all()
-        if not rows:
-            break
-        for row in rows:
-            reason_en, reason_ja = _reason(row, master)
-            after = row.person_id
-            _notify(db, ctx, row.person_id, row, reason_en, reason_ja)
-            _remove(db, ctx, row, "invalidated", by, f"{reason_ja} / {reason_en}")
-            done += 1
-        if progress is not None:
-            progress(done, total)
-    return Revalidation(total, done, master.version)
