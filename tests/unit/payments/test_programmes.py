@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tsunagu.payments.core.programmes import (
     Boundary,
@@ -259,3 +261,45 @@ def test_the_file_name_matches_the_id_and_ids_are_unique_and_toml_is_checked() -
         build_programmes([("a", FLAT), ("b", FLAT)])
     with pytest.raises(ProgrammeError, match=r"x\.toml: not valid TOML"):
         parse_programme("id = ", "x.toml")
+
+
+KANA = "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜﾝﾞﾟ "
+
+
+@given(
+    amount=st.integers(1, 9_999_999_999),
+    notice=st.integers(0, 365),
+    payee=st.sampled_from(list(Payee)),
+    limit=st.integers(1, 999_999),
+    code=st.from_regex(r"\A[0-9]{10}\Z"),
+    name=st.text(alphabet=KANA, min_size=1, max_size=40).filter(str.strip),
+    banks=st.lists(st.from_regex(r"\A[0-9]{4}\Z"), min_size=1, max_size=4, unique=True),
+    on=st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)),
+    lead=st.integers(0, 20),
+)
+def test_a_written_flat_programme_parses_back_to_the_same_values(
+    amount: int,
+    notice: int,
+    payee: Payee,
+    limit: int,
+    code: str,
+    name: str,
+    banks: list[str],
+    on: dt.date,
+    lead: int,
+) -> None:
+    text = _edit(FLAT, "amount = 100000", f"amount = {amount}")
+    text = _edit(text, "notice_days = 14", f"notice_days = {notice}\nrecord_limit = {limit}")
+    text = _edit(text, 'payee = "person"', f'payee = "{payee.value}"')
+    text = _edit(text, 'code = "1234567890"', f'code = "{code}"')
+    text = _edit(text, 'name_kana = "ﾃｽﾄｼ"', f'name_kana = "{name}"')
+    text = _edit(text, "reference_date = 2026-04-27", f"reference_date = {on.isoformat()}")
+    text = _edit(text, "date = 2026-06-10", f"date = {on.isoformat()}\nlead_days = {lead}")
+    one = text[text.index("[[remitter.banks]]") : text.index("[transfer]")]
+    text = text.replace(one, "".join(one.replace('"0138"', f'"{b}"') for b in banks))
+    p = parse_programme(text, "programmes/test-flat.toml")
+    assert (p.flat_amount, p.notice_days, p.payee, p.record_limit) == (amount, notice, payee, limit)
+    assert (p.remitter.code, p.remitter.name_kana, p.reference_date) == (code, name, on)
+    assert [b.bank_code for b in p.remitter.banks] == banks
+    assert (p.transfer.date, p.transfer.lead_days) == (on, lead)
+    assert p.run_spec().record_limit == limit
