@@ -191,6 +191,14 @@ def test_child_allowance_from_the_roll_pays_the_head_for_the_child(env: Env) -> 
     assert set(rows) == {town.child}
     assert (rows[town.child].payee_person_id, rows[town.child].amount) == (town.head, 30_000)
     assert done.total == 30_000
+    env.register(town.head)
+    looked = env.lookup(ALLOWANCE, "2026-12")
+    assert (looked.asked, looked.found) == (1, 1)
+    assert env.notify(ALLOWANCE, "2026-12").notified == 1
+    (notice,) = env.inbox(town.head)
+    assert "児童手当（2026年12月支払分）として30,000円を" in notice.body_ja
+    assert "(payment of 2026-12)" in notice.body_en
+    assert [x.business for x in env.history(town.head)] == ["CHILD-ALLOWANCE-01"]
 
 
 def test_lookup_and_notice_for_a_registered_and_an_unregistered_payee(env: Env) -> None:
