@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - the dev lock installs playwright
     pytest.skip("the playwright Python package is not installed", allow_module_level=True)
 
 from tsunagu.payments.core import zengin
-from tsunagu.payments.core.master import load as load_master
+from tsunagu.payments.master import load as load_master
 from tsunagu.payments.services.bank_simulator import simulate_bank
 
 from .conftest import DESKTOP, PHONE, Server

@@ -20,8 +20,8 @@ from tsunagu.kernel.access import CitizenPrincipal
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import api as linkage
 from tsunagu.payments import api as payments
+from tsunagu.payments import master as zmaster
 from tsunagu.payments.cli_accounts import add_account_commands
-from tsunagu.payments.core import master as zmaster
 from tsunagu.payments.models import BankStaff
 from tsunagu.payments.services import accounts
 from tsunagu.pki import api as pki

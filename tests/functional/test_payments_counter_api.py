@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from tsunagu.identity import services as identity
 from tsunagu.identity.core.roles import Role
 from tsunagu.kernel.identifiers import my_number_from_serial
-from tsunagu.payments.core import master as zmaster
+from tsunagu.payments import master as zmaster
 from tsunagu.payments.models import Account, AccountEvent
 from tsunagu.payments.services import bank_staff
 from tsunagu.registry import api as registry

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from tsunagu.clikit import DATA_DIR_HELP, domain_errors, emit, err, fail, settings_for
+from tsunagu.payments import master as zmaster
 from tsunagu.payments.context import PaymentsContext
-from tsunagu.payments.core import master as zmaster
 from tsunagu.payments.services import account_revalidation, bank_staff
 from tsunagu.settings import Settings
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import api as linkage
-from tsunagu.payments.core import master as zmaster
+from tsunagu.payments import master as zmaster
 from tsunagu.registry import api as registry
 from tsunagu.settings import Settings
 

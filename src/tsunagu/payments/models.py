@@ -94,7 +94,7 @@ class Entitlement(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     programme_id: Mapped[str] = mapped_column(String(48))
     period: Mapped[str] = mapped_column(String(16))  # "once", or the statutory payment month "2027-02"
-    person_id: Mapped[int] = mapped_column(Integer)  # whom it is for (the child, the resident)
+    person_id: Mapped[int] = mapped_column(Integer, index=True)  # whom it is for (the child, the resident)
     payee_person_id: Mapped[int] = mapped_column(Integer, index=True)  # who is paid (the person or the head)
     amount: Mapped[int] = mapped_column(Integer)  # yen
     basis: Mapped[dict[str, Any]] = mapped_column(
@@ -138,7 +138,7 @@ class Instruction(Base):
     __tablename__ = "pay_instructions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # also 顧客コード1 in the data record
-    run_id: Mapped[int] = mapped_column(ForeignKey("pay_runs.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("pay_runs.id"))  # indexed by ix_pay_instructions_run_bank
     entitlement_id: Mapped[int] = mapped_column(ForeignKey("pay_entitlements.id"), index=True)
     live_key: Mapped[int | None] = mapped_column(Integer, unique=True)  # entitlement id while not failed
     remitter_bank: Mapped[str] = mapped_column(String(4))  # which file: the remitting bank

@@ -25,7 +25,7 @@ from tsunagu.kernel.errors import Conflict, DomainError, Forbidden, InvalidInput
 from tsunagu.linkage import api as linkage
 from tsunagu.linkage.exchange.models import Copy
 from tsunagu.payments import api as payments
-from tsunagu.payments.core import master as zmaster
+from tsunagu.payments import master as zmaster
 from tsunagu.payments.models import Account, AccountEvent, Entitlement
 from tsunagu.payments.services import account_revalidation, accounts
 from tsunagu.pki import api as pki

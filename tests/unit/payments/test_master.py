@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tsunagu.payments.core import master as zmaster
+from tsunagu.payments import master as zmaster
 
 SOURCE = Path(__file__).resolve().parents[4] / "shared" / "data" / "zengin" / "zengin-code-source-data"
 needs_source = pytest.mark.skipif(

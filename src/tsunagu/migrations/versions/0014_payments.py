@@ -108,6 +108,7 @@ def upgrade() -> None:
             batch_op.f("ix_pay_entitlements_payee_person_id"), ["payee_person_id"], unique=False
         )
         batch_op.create_index("ix_pay_entitlements_state", ["programme_id", "period", "state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_pay_entitlements_person_id"), ["person_id"], unique=False)
 
     op.create_table(
         "pay_runs",
@@ -176,7 +177,6 @@ def upgrade() -> None:
             batch_op.f("ix_pay_instructions_entitlement_id"), ["entitlement_id"], unique=False
         )
         batch_op.create_index("ix_pay_instructions_run_bank", ["run_id", "remitter_bank", "id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_pay_instructions_run_id"), ["run_id"], unique=False)
 
     op.create_table(
         "pay_result_files",
@@ -207,7 +207,6 @@ def downgrade() -> None:
 
     op.drop_table("pay_result_files")
     with op.batch_alter_table("pay_instructions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_pay_instructions_run_id"))
         batch_op.drop_index("ix_pay_instructions_run_bank")
         batch_op.drop_index(batch_op.f("ix_pay_instructions_entitlement_id"))
 
@@ -218,6 +217,7 @@ def downgrade() -> None:
     op.drop_table("pay_files")
     op.drop_table("pay_runs")
     with op.batch_alter_table("pay_entitlements", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pay_entitlements_person_id"))
         batch_op.drop_index("ix_pay_entitlements_state")
         batch_op.drop_index(batch_op.f("ix_pay_entitlements_payee_person_id"))
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu.linkage import api as linkage
 from tsunagu.payments.context import REGISTRY_AGENCY, PaymentsContext
-from tsunagu.payments.core.master import Master
+from tsunagu.payments.master import Master
 from tsunagu.payments.models import Account
 from tsunagu.payments.services.account_rules import master_kana
 from tsunagu.payments.services.accounts import ACCOUNT_PAGE, Actor, copy_items, record, remove

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu.kernel.errors import Forbidden, InvalidInput
 from tsunagu.payments.core.kana import KanaRefused, holder_matches, to_bank_kana
-from tsunagu.payments.core.master import Master
+from tsunagu.payments.master import Master
 from tsunagu.registry import api as registry
 
 __all__ = [

@@ -37,7 +37,7 @@ from tsunagu.kernel.access import CitizenPrincipal
 from tsunagu.kernel.errors import Conflict, NotFound
 from tsunagu.linkage import api as linkage
 from tsunagu.payments.context import REGISTRY_AGENCY, PaymentsContext
-from tsunagu.payments.core.master import Master
+from tsunagu.payments.master import Master
 from tsunagu.payments.models import Account, AccountEvent, Entitlement
 from tsunagu.payments.services.account_rules import (
     DEPOSIT_TYPES,

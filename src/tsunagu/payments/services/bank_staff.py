@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
 from tsunagu.kernel.errors import Forbidden, InvalidInput
-from tsunagu.payments.core.master import Master
+from tsunagu.payments.master import Master
 from tsunagu.payments.models import BankStaff
 
 __all__ = ["bank_of", "require_bank", "set_bank"]
