@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -74,7 +75,18 @@ def baseline(records: int, path: Path) -> float:
     return time.perf_counter() - start
 
 
-def pipeline(data_dir: Path, residents: int, *, synthetic: bool, record_limit: int) -> dict[str, Any]:
+RESET = (  # an already seeded directory is reused: earlier runs' payments are removed first (untimed)
+    "DELETE FROM pay_result_files",
+    "DELETE FROM pay_files",
+    "DELETE FROM pay_instructions",
+    "DELETE FROM pay_runs",
+    "DELETE FROM pay_entitlements",
+)
+
+
+def pipeline(
+    data_dir: Path, residents: int, *, synthetic: bool, record_limit: int, reset: bool = False
+) -> dict[str, Any]:
     """Steps 2–4 in this process; the figures and this process's peak RSS."""
     from sqlalchemy import func, select, text  # noqa: PLC0415
 
@@ -92,6 +104,11 @@ def pipeline(data_dir: Path, residents: int, *, synthetic: bool, record_limit: i
         spec.programme_id, spec.agency, spec.remitter, spec.name_ja, spec.name_en, record_limit=record_limit
     )
     figures: dict[str, Any] = {}
+    if reset:
+        with uow() as db:
+            for statement in RESET:
+                db.execute(text(statement))
+        shutil.rmtree(data_dir / "zengin", ignore_errors=True)
     start, cpu_start = time.perf_counter(), time.process_time()
     if synthetic:
         _synthetic_entitlements(uow, residents)
@@ -178,10 +195,15 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, help="an already seeded data directory (skips seeding)")
     ap.add_argument("--record-limit", type=int, default=9_999)
     ap.add_argument("--pipeline", type=Path, help=argparse.SUPPRESS)  # the child process
+    ap.add_argument("--reset", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.pipeline is not None:
         figures = pipeline(
-            args.pipeline, args.residents, synthetic=args.synthetic, record_limit=args.record_limit
+            args.pipeline,
+            args.residents,
+            synthetic=args.synthetic,
+            record_limit=args.record_limit,
+            reset=args.reset,
         )
         sys.stdout.write(json.dumps(figures) + "\n")
         return
@@ -198,6 +220,7 @@ def main() -> None:
                 seed_s = seed(args.residents, data_dir)
         child = [sys.executable, __file__, "--pipeline", str(data_dir), "--residents", str(args.residents)]
         child += ["--record-limit", str(args.record_limit)] + (["--synthetic"] if args.synthetic else [])
+        child += ["--reset"] if args.data_dir is not None else []
         done = subprocess.run(child, check=True, capture_output=True, text=True)
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         base = baseline(figures["instructions"], Path(tmp) / "baseline.txt")

@@ -101,14 +101,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pay_entitlements")),
-        sa.UniqueConstraint("programme_id", "period", "person_id", name="uq_pay_entitlements_key"),
+        sa.UniqueConstraint("person_id", "programme_id", "period", name="uq_pay_entitlements_key"),
     )
     with op.batch_alter_table("pay_entitlements", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_pay_entitlements_payee_person_id"), ["payee_person_id"], unique=False
         )
-        batch_op.create_index("ix_pay_entitlements_state", ["programme_id", "period", "state"], unique=False)
-        batch_op.create_index(batch_op.f("ix_pay_entitlements_person_id"), ["person_id"], unique=False)
 
     op.create_table(
         "pay_runs",
@@ -217,8 +215,6 @@ def downgrade() -> None:
     op.drop_table("pay_files")
     op.drop_table("pay_runs")
     with op.batch_alter_table("pay_entitlements", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_pay_entitlements_person_id"))
-        batch_op.drop_index("ix_pay_entitlements_state")
         batch_op.drop_index(batch_op.f("ix_pay_entitlements_payee_person_id"))
 
     op.drop_table("pay_entitlements")
