@@ -12,7 +12,10 @@ agency looks the account up again before the payment run."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -21,8 +24,10 @@ from tsunagu.kernel.access import Access
 from tsunagu.kernel.errors import InvalidInput
 from tsunagu.linkage import api as linkage
 from tsunagu.payments.context import PaymentsContext
+from tsunagu.payments.models import Entitlement
 from tsunagu.payments.services import entitlements, statements
 from tsunagu.payments.sources import programmes
+from tsunagu.registry import api as registry
 from tsunagu.web.access import citizen_principal, guard
 from tsunagu.web.context import ctx_of
 from tsunagu.web.templating import render
@@ -49,6 +54,30 @@ def _agency_names() -> dict[str, str]:
     return {a.code: a.name_ja for a in linkage.agencies()}
 
 
+def _names(db: Any, person_ids: set[int]) -> dict[int, str]:
+    """Whom each benefit is for (a head is paid for every member of the household): names by person id."""
+    found = {p: registry.name_and_status(db, p) for p in person_ids}
+    return {p: v[0] for p, v in found.items() if v is not None}
+
+
+def _siblings(db: Any, entitlement_id: int, payee: int) -> list[int]:
+    """The payee's notified benefits of the same programme and period (one notice named the account for all)."""
+    row = db.get(Entitlement, entitlement_id)
+    if row is None or row.payee_person_id != payee:
+        return [entitlement_id]  # confirm() refuses it with the usual reason
+    return list(
+        db.scalars(
+            select(Entitlement.id).where(
+                Entitlement.payee_person_id == payee,
+                Entitlement.programme_id == row.programme_id,
+                Entitlement.period == row.period,
+                Entitlement.state == entitlements.State.NOTIFIED,
+                Entitlement.id != entitlement_id,
+            )
+        )
+    )
+
+
 def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
@@ -57,7 +86,8 @@ def router() -> APIRouter:
         me = citizen_principal(request)
         with ctx_of(request).uow() as db:
             found = entitlements.entitlements_of(db, me.subject_person_id)
-        return render(request, "payments/benefits.html", me=me, found=found)
+            names = _names(db, {b.person_id for b in found})
+        return render(request, "payments/benefits.html", me=me, found=found, names=names)
 
     @r.get(PAGE + "/{entitlement_id}", dependencies=CITIZEN)
     async def benefit_page(request: Request, entitlement_id: int, done: str = "") -> Response:
@@ -66,6 +96,7 @@ def router() -> APIRouter:
         with ctx_of(request).uow() as db:
             benefit = entitlements.entitlement_of(db, entitlement_id, me.subject_person_id)
             transfers = statements.transfers_of(db, entitlement_id)
+            names = _names(db, {benefit.person_id})
             programme = programmes().get(benefit.programme_id)
             lookups = (
                 statements.lookups_of(db, pctx, benefit.payee_person_id, programme.agency, programme.business)
@@ -82,6 +113,7 @@ def router() -> APIRouter:
             lookups=lookups,
             agencies=_agency_names(),
             is_payee=benefit.payee_person_id == me.subject_person_id,
+            names=names,
             done=done if done in DONE else "",
         )
 
@@ -91,6 +123,10 @@ def router() -> APIRouter:
         pctx = payctx_of(request)
         with ctx_of(request).uow() as db:
             entitlements.confirm(db, pctx, entitlement_id, me.subject_person_id)
+            for sibling in _siblings(
+                db, entitlement_id, me.subject_person_id
+            ):  # the same account, one answer
+                entitlements.confirm(db, pctx, sibling, me.subject_person_id)
             audit.record_citizen(
                 db, me, audit.AuditAction.PAYMENTS_BENEFIT_CONFIRMED, f"benefit:{entitlement_id}"
             )

@@ -28,6 +28,7 @@ from starlette.responses import RedirectResponse, Response
 from tsunagu.audit import api as audit
 from tsunagu.kernel.access import Access, Permission
 from tsunagu.kernel.errors import InvalidInput, NotFound
+from tsunagu.linkage import api as linkage
 from tsunagu.payments.context import PaymentsContext
 from tsunagu.payments.core.programmes import Programme
 from tsunagu.payments.models import Entitlement, File, Run
@@ -86,7 +87,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
             for p in programmes().values():
                 period = p.default_period(today)
                 rows.append({"p": p, "period": period, "counts": _counts(db, p.id, period)})
-        return render(request, "payments/staff_programmes.html", rows=rows)
+        return render(request, "payments/staff_programmes.html", rows=rows, agencies=_agency_names())
 
     @r.get("/files/{file_id}", dependencies=MANAGE)
     async def file_download(request: Request, file_id: int) -> Response:
@@ -184,6 +185,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
             report=report,
             files=files,
             scheduled=_scheduled(found, period, today),
+            agencies=_agency_names(),
             done=done if done in DONE else "",
             paid=paid,
             failed=failed,
@@ -238,6 +240,10 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
         return RedirectResponse(f"{PREFIX}/{pid}/{period}?done={step}", status_code=303)
 
     return r
+
+
+def _agency_names() -> dict[str, str]:
+    return {a.code: a.name_ja for a in linkage.agencies()}
 
 
 def _date(text: str) -> dt.date | None:
