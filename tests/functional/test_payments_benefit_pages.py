@@ -36,15 +36,15 @@ def _csrf(c: TestClient, path: str) -> str:
     return match.group(1)
 
 
-def _notified(web_db: UoW, person_id: int, period: str) -> int:
-    """A benefit notified to the person (as the lookup and the notice would leave it)."""
+def _notified(web_db: UoW, person_id: int, period: str, payee: int | None = None) -> int:
+    """A benefit notified to the payee (the person by default), as the lookup and the notice would leave it."""
     now = dt.datetime.now(dt.UTC)
     with web_db() as db:
         row = Entitlement(
             programme_id=PROGRAMME,
             period=period,
             person_id=person_id,
-            payee_person_id=person_id,
+            payee_person_id=person_id if payee is None else payee,
             amount=100_000,
             basis={"rule": "flat"},
             state="notified",
@@ -105,6 +105,23 @@ def test_a_benefit_is_shown_confirmed_and_hidden_from_others(
     token = _csrf(stranger, "/my/benefits")
     refused = stranger.post(f"/my/benefits/{eid}/confirm", data={"csrf_token": token})
     assert refused.status_code == 404
+
+
+def test_confirming_the_account_confirms_the_household_s_benefits(
+    new_client: ClientFactory, citizen_session: CitizenLoginFn, pick_resident: Callable[..., int], web_db: UoW
+) -> None:
+    head, member = pick_resident(), pick_resident()
+    own, for_member = _notified(web_db, head, "once-c"), _notified(web_db, member, "once-c", payee=head)
+    other_period = _notified(web_db, member, "once-d", payee=head)
+    c = new_client()
+    citizen_session(c, head)
+    listing = c.get("/my/benefits").text
+    assert listing.count("/my/benefits/") >= 3
+    assert "さんの分" in listing  # whom each line is for
+    token = _csrf(c, f"/my/benefits/{own}")
+    c.post(f"/my/benefits/{own}/confirm", data={"csrf_token": token})
+    assert (_state(web_db, own), _state(web_db, for_member)) == ("confirmed", "confirmed")
+    assert _state(web_db, other_period) == "notified"  # another period's notice is answered on its own
 
 
 def test_declining_needs_the_box_ticked(
