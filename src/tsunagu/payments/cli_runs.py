@@ -66,9 +66,12 @@ def add_run_commands(app: typer.Typer, context_for: ContextFor) -> None:
     def run_cmd(
         programme: Annotated[str, typer.Argument(help="The programme id (data/programmes/<id>.toml).")],
         period: Period = None,
-        out: Annotated[Path, typer.Option("--out", help="Directory for the Zengin files.")] = Path(
-            "zengin-out"
-        ),
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out", help="Directory for the Zengin files (default: the data directory's zengin folder)."
+            ),
+        ] = None,
         date: Annotated[
             str | None, typer.Option("--date", help="振込指定日 YYYY-MM-DD (a bank business day).")
         ] = None,
@@ -81,6 +84,7 @@ def add_run_commands(app: typer.Typer, context_for: ContextFor) -> None:
         """Instruct every payable entitlement of the period and write the Zengin files (resumes an unfinished run)."""
         with domain_errors(as_json):
             ctx = _context(data_dir)
+            out = out or Path(ctx.settings.data_dir) / "zengin"  # where the staff pages find them too
             found = sources.programme(programme)
             try:
                 spec = _spec(programme, record_limit)
