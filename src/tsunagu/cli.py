@@ -10,6 +10,7 @@ import typer
 
 from tsunagu import wiring
 from tsunagu.clikit import DATA_DIR_HELP, emit, err, fail, progress, settings_for
+from tsunagu.credentials import cli as credentials_cli
 from tsunagu.db.migrate import upgrade
 from tsunagu.demo import DEMO_PINS, DEMO_RELYING_PARTIES, DEMO_STAFF, prepare
 from tsunagu.identity import cli as identity_cli
@@ -89,6 +90,7 @@ def build() -> typer.Typer:
     app.add_typer(linkage_cli.build(), name="linkage")
     app.add_typer(node_cli.build(), name="node")
     app.add_typer(procedures_cli.build(wiring.registry_listeners), name="procedures")
+    app.add_typer(credentials_cli.build(), name="credentials")
 
     @db_app.command("upgrade")
     def db_upgrade(

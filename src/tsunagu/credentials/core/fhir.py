@@ -1,0 +1,190 @@
+"""FHIR R4 bundles for SMART Health Cards (Patient + Immunization), minimised as the spec requires, and the
+structural checks the verifier applies to a received bundle.
+
+Minimisation (spec.smarthealth.cards, "Health Cards are small"): no ``Resource.id``, no ``meta`` except
+``meta.security``, no ``DomainResource.text``, no ``CodeableConcept.text``, no ``Coding.display``; entries carry
+``fullUrl`` ``resource:N`` and references point at ``resource:N``.
+
+The structural checks are written here rather than with ``fhir.resources``: they are the SHC profile rules (which a
+generic R4 model does not know) plus the few R4 shapes the verifier relies on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+CVX_SYSTEM = "http://hl7.org/fhir/sid/cvx"
+PASSPORT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
+NATIONALITY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/patient-nationality"
+ISO_COUNTRY_SYSTEM = "urn:iso:std:iso:3166"
+PASSPORT_SYSTEM_PREFIX = "urn:iso:std:iso:3166:passport:"
+_RESOURCE_REF = re.compile(r"resource:(0|[1-9][0-9]*)")
+
+
+@dataclass(frozen=True)
+class Dose:
+    """One administered dose (接種): CVX vaccine code, date, manufacturer, lot (製造番号) and who gave it."""
+
+    cvx: str
+    on: date
+    lot: str = ""
+    manufacturer: str = ""
+    performer: str = ""
+
+
+@dataclass(frozen=True)
+class Passport:
+    """Overseas variant (海外用): passport number and nationality (ISO 3166 alpha-3, e.g. ``JPN``)."""
+
+    number: str
+    nationality: str
+
+
+@dataclass(frozen=True)
+class Vaccinee:
+    family: str
+    given: tuple[str, ...]
+    birth_date: date
+    doses: tuple[Dose, ...] = field(default_factory=tuple)
+    passport: Passport | None = None
+
+
+def _patient(person: Vaccinee) -> dict[str, Any]:
+    """The passport number is a ``Patient.identifier`` typed ``PPN`` (v2-0203) whose system names the issuing
+    country; the nationality is the standard ``patient-nationality`` extension with an ISO 3166 code (an
+    extension, not an identifier: nationality does not identify the person)."""
+    patient: dict[str, Any] = {"resourceType": "Patient"}
+    if person.passport is not None:
+        nat = person.passport.nationality
+        patient["extension"] = [
+            {
+                "url": NATIONALITY_EXTENSION,
+                "extension": [
+                    {
+                        "url": "code",
+                        "valueCodeableConcept": {"coding": [{"system": ISO_COUNTRY_SYSTEM, "code": nat}]},
+                    }
+                ],
+            }
+        ]
+        patient["identifier"] = [
+            {
+                "type": {"coding": [{"system": PASSPORT_TYPE_SYSTEM, "code": "PPN"}]},
+                "system": PASSPORT_SYSTEM_PREFIX + nat,
+                "value": person.passport.number,
+            }
+        ]
+    patient["name"] = [{"family": person.family, "given": list(person.given)}]
+    patient["birthDate"] = person.birth_date.isoformat()
+    return patient
+
+
+def _immunization(dose: Dose) -> dict[str, Any]:
+    imm: dict[str, Any] = {
+        "resourceType": "Immunization",
+        "status": "completed",
+        "vaccineCode": {"coding": [{"system": CVX_SYSTEM, "code": dose.cvx}]},
+        "patient": {"reference": "resource:0"},
+        "occurrenceDateTime": dose.on.isoformat(),
+    }
+    if dose.manufacturer:
+        imm["manufacturer"] = {"display": dose.manufacturer}
+    if dose.performer:
+        imm["performer"] = [{"actor": {"display": dose.performer}}]
+    if dose.lot:
+        imm["lotNumber"] = dose.lot
+    return imm
+
+
+def immunization_bundle(person: Vaccinee) -> dict[str, Any]:
+    """A minimised collection Bundle: the Patient at ``resource:0``, one Immunization per dose after it."""
+    resources = [_patient(person), *(_immunization(d) for d in person.doses)]
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": f"resource:{i}", "resource": r} for i, r in enumerate(resources)],
+    }
+
+
+def _walk(node: Any, path: str, problems: list[str]) -> None:
+    if isinstance(node, dict):
+        if "display" in node and "code" in node and "system" in node:
+            problems.append(f"{path}: Coding.display is not allowed")
+        if "coding" in node and "text" in node:
+            problems.append(f"{path}: CodeableConcept.text is not allowed")
+        ref = node.get("reference")
+        if isinstance(ref, str) and ref.startswith("resource:") and not _RESOURCE_REF.fullmatch(ref):
+            problems.append(f"{path}.reference: {ref!r} is not resource:N")
+        for key, value in node.items():
+            if value in ("", [], {}, None):
+                problems.append(f"{path}.{key}: empty value")
+            _walk(value, f"{path}.{key}", problems)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            _walk(item, f"{path}[{i}]", problems)
+
+
+def _check_meta(res: dict[str, Any], where: str, problems: list[str]) -> None:
+    if "meta" not in res:
+        return
+    meta = res["meta"]
+    if not isinstance(meta, dict) or set(meta) != {"security"}:
+        problems.append(f"{where}.meta: only meta.security is allowed")
+        return
+    security = meta["security"]
+    if not isinstance(security, list) or not all(
+        isinstance(c, dict) and c.get("system") == "https://smarthealth.cards/ial" for c in security
+    ):
+        problems.append(f"{where}.meta.security: only https://smarthealth.cards/ial codings are allowed")
+
+
+def _check_resource(res: Any, where: str, problems: list[str]) -> str:
+    if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+        problems.append(f"{where}: not a FHIR resource")
+        return ""
+    for banned in ("id", "text"):
+        if banned in res:
+            problems.append(f"{where}.{banned}: not allowed in a health card")
+    _check_meta(res, where, problems)
+    kind: str = res["resourceType"]
+    if kind == "Immunization":
+        if res.get("status") != "completed":
+            problems.append(f"{where}.status: must be 'completed'")
+        coding = (
+            res.get("vaccineCode", {}).get("coding") if isinstance(res.get("vaccineCode"), dict) else None
+        )
+        if not isinstance(coding, list) or not coding:
+            problems.append(f"{where}.vaccineCode.coding: missing")
+        if not isinstance(res.get("occurrenceDateTime"), str):
+            problems.append(f"{where}.occurrenceDateTime: missing")
+        if not isinstance(res.get("patient"), dict):
+            problems.append(f"{where}.patient: missing")
+    return kind
+
+
+def bundle_problems(bundle: Any, *, immunization: bool) -> list[str]:
+    """Why a received bundle is not a valid minimised SHC bundle (empty when it is)."""
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        return ["fhirBundle: not a Bundle"]
+    problems: list[str] = []
+    if bundle.get("type") != "collection":
+        problems.append("Bundle.type: must be 'collection'")
+    entries = bundle.get("entry")
+    if not isinstance(entries, list) or not entries:
+        return [*problems, "Bundle.entry: missing"]
+    kinds: list[str] = []
+    for i, entry in enumerate(entries):
+        where = f"Bundle.entry[{i}]"
+        if not isinstance(entry, dict) or entry.get("fullUrl") != f"resource:{i}":
+            problems.append(f"{where}.fullUrl: must be resource:{i}")
+            continue
+        kinds.append(_check_resource(entry.get("resource"), f"{where}.resource", problems))
+    if immunization and "Patient" not in kinds:
+        problems.append("Bundle: no Patient")
+    if immunization and "Immunization" not in kinds:
+        problems.append("Bundle: no Immunization")
+    _walk(bundle, "Bundle", problems)
+    return problems
