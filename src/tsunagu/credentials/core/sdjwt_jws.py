@@ -45,9 +45,12 @@ def b64u_decode(text: str) -> bytes:
     if not _B64U.fullmatch(text) or len(text) % 4 == 1:
         raise MalformedToken("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:  # pragma: no cover - the alphabet check catches these
         raise MalformedToken("not base64url") from exc
+    if b64u(data) != text:  # unused low bits set: one value, one spelling (no malleable signatures)
+        raise MalformedToken("not canonical base64url")
+    return data
 
 
 def compact_json(value: object) -> bytes:
