@@ -109,22 +109,46 @@ def immunization_bundle(person: Vaccinee) -> dict[str, Any]:
     }
 
 
+def _node_problems(node: dict[str, Any], path: str) -> list[str]:
+    problems = []
+    if "display" in node and "code" in node and "system" in node:
+        problems.append(f"{path}: Coding.display is not allowed")
+    if "coding" in node and "text" in node:
+        problems.append(f"{path}: CodeableConcept.text is not allowed")
+    ref = node.get("reference")
+    if isinstance(ref, str) and ref.startswith("resource:") and not _RESOURCE_REF.fullmatch(ref):
+        problems.append(f"{path}.reference: {ref!r} is not resource:N")
+    problems += [f"{path}.{key}: empty value" for key, value in node.items() if value in ("", [], {}, None)]
+    return problems
+
+
 def _walk(node: Any, path: str, problems: list[str]) -> None:
     if isinstance(node, dict):
-        if "display" in node and "code" in node and "system" in node:
-            problems.append(f"{path}: Coding.display is not allowed")
-        if "coding" in node and "text" in node:
-            problems.append(f"{path}: CodeableConcept.text is not allowed")
-        ref = node.get("reference")
-        if isinstance(ref, str) and ref.startswith("resource:") and not _RESOURCE_REF.fullmatch(ref):
-            problems.append(f"{path}.reference: {ref!r} is not resource:N")
+        problems += _node_problems(node, path)
         for key, value in node.items():
-            if value in ("", [], {}, None):
-                problems.append(f"{path}.{key}: empty value")
-            _walk(value, f"{path}.{key}", problems)
+            if isinstance(value, dict | list):
+                _walk(value, f"{path}.{key}", problems)
     elif isinstance(node, list):
         for i, item in enumerate(node):
-            _walk(item, f"{path}[{i}]", problems)
+            if isinstance(item, dict | list):
+                _walk(item, f"{path}[{i}]", problems)
+
+
+def _clean(node: Any) -> bool:
+    """A fast pass without paths: True when no node has a problem (the usual case)."""
+    if isinstance(node, dict):
+        if ("display" in node and "code" in node) or ("coding" in node and "text" in node):
+            return False
+        for value in node.values():
+            if value in ("", [], {}, None) or not _clean(value):
+                return False
+        ref = node.get("reference")
+        return (
+            not isinstance(ref, str) or not ref.startswith("resource:") or bool(_RESOURCE_REF.fullmatch(ref))
+        )
+    if isinstance(node, list):
+        return all(_clean(item) for item in node)
+    return True
 
 
 def _check_meta(res: dict[str, Any], where: str, problems: list[str]) -> None:
@@ -186,5 +210,6 @@ def bundle_problems(bundle: Any, *, immunization: bool) -> list[str]:
         problems.append("Bundle: no Patient")
     if immunization and "Immunization" not in kinds:
         problems.append("Bundle: no Immunization")
-    _walk(bundle, "Bundle", problems)
+    if not _clean(bundle):
+        _walk(bundle, "Bundle", problems)
     return problems

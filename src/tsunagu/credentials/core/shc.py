@@ -7,6 +7,7 @@ Pure: keys and times come in as arguments; nothing is read or written here.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -69,8 +70,7 @@ def compact_json(obj: Any) -> bytes:
 
 
 def deflate_raw(data: bytes) -> bytes:
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    return compressor.compress(data) + compressor.flush()
+    return zlib.compress(data, 9, wbits=-15)
 
 
 def inflate_raw(data: bytes) -> bytes:
@@ -111,9 +111,16 @@ def public_jwk(key: ec.EllipticCurvePublicKey, *, crl_version: int | None = None
 def public_key_from_jwk(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
     if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
         raise ValueError("not an EC P-256 key")
-    x = int.from_bytes(b64url_decode(str(jwk["x"])), "big")
-    y = int.from_bytes(b64url_decode(str(jwk["y"])), "big")
-    return ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+    return _p256_key(str(jwk["x"]), str(jwk["y"]))
+
+
+@functools.lru_cache(maxsize=256)
+def _p256_key(x: str, y: str) -> ec.EllipticCurvePublicKey:
+    """Parsing a point checks it is on the curve (about 20 µs); a verifier sees the same few keys again and again."""
+    numbers = ec.EllipticCurvePublicNumbers(
+        int.from_bytes(b64url_decode(x), "big"), int.from_bytes(b64url_decode(y), "big"), ec.SECP256R1()
+    )
+    return numbers.public_key()
 
 
 def private_key_from_jwk(jwk: Mapping[str, Any]) -> ec.EllipticCurvePrivateKey:
@@ -153,12 +160,16 @@ def build_payload(
 def sign(payload: Mapping[str, Any], key: ec.EllipticCurvePrivateKey, kid: str | None = None) -> str:
     """Compact JWS: header ``{"alg":"ES256","zip":"DEF","kid":…}``, payload compact JSON then raw DEFLATE,
     signature raw r||s (64 bytes)."""
-    kid = kid or thumbprint(public_jwk(key.public_key()))
-    header = b64url_encode(compact_json({"alg": "ES256", "zip": "DEF", "kid": kid}))
+    header = _header(kid or thumbprint(public_jwk(key.public_key())))
     body = b64url_encode(deflate_raw(compact_json(payload)))
     signing_input = f"{header}.{body}".encode("ascii")
     r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
     return f"{header}.{body}.{b64url_encode(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+@functools.lru_cache(maxsize=64)
+def _header(kid: str) -> str:
+    return b64url_encode(compact_json({"alg": "ES256", "zip": "DEF", "kid": kid}))
 
 
 def raw_to_der(signature: bytes) -> bytes:
