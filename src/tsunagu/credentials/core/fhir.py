@@ -134,20 +134,29 @@ def _walk(node: Any, path: str, problems: list[str]) -> None:
                 _walk(item, f"{path}[{i}]", problems)
 
 
-def _clean(node: Any) -> bool:
+def _clean(root: Any) -> bool:
     """A fast pass without paths: True when no node has a problem (the usual case)."""
-    if isinstance(node, dict):
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if type(node) is list:
+            stack.extend(v for v in node if type(v) is dict or type(v) is list)
+            continue
+        if type(node) is not dict:
+            continue
         if ("display" in node and "code" in node) or ("coding" in node and "text" in node):
             return False
-        for value in node.values():
-            if value in ("", [], {}, None) or not _clean(value):
-                return False
         ref = node.get("reference")
-        return (
-            not isinstance(ref, str) or not ref.startswith("resource:") or bool(_RESOURCE_REF.fullmatch(ref))
-        )
-    if isinstance(node, list):
-        return all(_clean(item) for item in node)
+        if isinstance(ref, str) and ref.startswith("resource:") and not _RESOURCE_REF.fullmatch(ref):
+            return False
+        for value in node.values():
+            kind = type(value)
+            if kind is dict or kind is list:
+                if not value:
+                    return False
+                stack.append(value)
+            elif value is None or value == "":
+                return False
     return True
 
 
