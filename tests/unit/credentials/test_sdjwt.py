@@ -252,3 +252,26 @@ def test_qualification_round_trip() -> None:
     subject = {k: v for k, v in result.claims.items() if k not in sdjwt.ALWAYS_VISIBLE}
     assert subject == {"qualification": "nurse", "qualification_name": "看護師", "family_name": "鈴木"}
     assert json.dumps(result.claims, ensure_ascii=False).count("1990") == 0
+
+
+def test_disclosing_an_object_reveals_its_members_and_a_member_brings_its_parent() -> None:
+    issuer, holder = Issuer(), new_key()
+    claim_set = age_claim_set()
+    credential = issuer.issue(claim_set.claims, claim_set.disclosable, holder)
+    payload = parse(sdjwt.split(credential).issuer_jwt).payload
+    paths = set(sdjwt.disclosure_paths(payload, sdjwt.split(credential).disclosures).values())
+    assert paths == set(claim_set.disclosable)
+
+    whole = verify(
+        present(credential, holder, ["address"]), trust=issuer.trust(), aud=AUD, nonce=NONCE, now=NOW
+    )
+    assert whole.valid, whole
+    assert whole.claims["address"] == claim_set.claims["address"]
+
+    one = present(credential, holder, [("address", "locality")])
+    assert _disclosed_names(one) == {"address", "locality"}
+    result = verify(
+        one, trust=issuer.trust(), aud=AUD, nonce=NONCE, now=NOW, required=[("address", "locality")]
+    )
+    assert result.valid, result
+    assert result.claims["address"] == {"locality": "千代田区"}

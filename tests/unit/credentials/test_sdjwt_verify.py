@@ -266,3 +266,16 @@ def test_any_one_character_change_is_never_valid(position: int, char: str) -> No
     mutated = GOOD[:position] + char + GOOD[position + 1 :]
     if mutated != GOOD:
         assert not _check(mutated).valid
+
+
+def test_key_binding_of_the_wrong_type() -> None:
+    presented = _only(_credential(), "age_over_20")
+    payload = {"iat": NOW - 10, "aud": AUD, "nonce": NONCE, "sd_hash": sha256_b64u(presented)}
+    assert _check(presented + sign({"typ": "JWT"}, payload, HOLDER)).reason is Reason.WRONG_TYP
+
+
+def test_a_key_binding_without_a_holder_key_in_the_credential_is_malformed() -> None:
+    unbound = ISSUER.issue(CLAIMS.claims, CLAIMS.disclosable, None)
+    assert (
+        _check(_rebind(_only(unbound, "age_over_20")), require_key_binding=False).reason is Reason.MALFORMED
+    )
