@@ -109,7 +109,8 @@ def build() -> typer.Typer:
         """Verify a SMART Health Card; exit 0 only when every card in the input is valid."""
         trusted = load_trust(trust, issuer, as_json=as_json)
         crls = _load_crls(crl or [], as_json)
-        results = verify.verify(_input_text(input_file, as_json), trusted, at or int(time.time()), crls)
+        when = at if at is not None else int(time.time())
+        results = verify.verify(_input_text(input_file, as_json), trusted, when, crls)
         ok = all(r.valid for r in results)
         emit(
             as_json,

@@ -6,7 +6,8 @@ Minimisation (spec.smarthealth.cards, "Health Cards are small"): no ``Resource.i
 ``fullUrl`` ``resource:N`` and references point at ``resource:N``.
 
 The structural checks are written here rather than with ``fhir.resources``: they are the SHC profile rules (which a
-generic R4 model does not know) plus the few R4 shapes the verifier relies on.
+generic R4 model does not know) plus the few R4 shapes the verifier relies on; ``fhir.resources`` 6.4.0, the R4
+release, needs pydantic 1, which the project's pydantic 2 excludes.
 """
 
 from __future__ import annotations
