@@ -110,9 +110,14 @@ def immunization_bundle(person: Vaccinee) -> dict[str, Any]:
     }
 
 
+def _coding_with_display(node: dict[str, Any]) -> bool:
+    """A Coding (it has a code or a system; a Reference has neither) carrying a display."""
+    return "display" in node and ("code" in node or "system" in node)
+
+
 def _node_problems(node: dict[str, Any], path: str) -> list[str]:
     problems = []
-    if "display" in node and "code" in node and "system" in node:
+    if _coding_with_display(node):
         problems.append(f"{path}: Coding.display is not allowed")
     if "coding" in node and "text" in node:
         problems.append(f"{path}: CodeableConcept.text is not allowed")
@@ -145,7 +150,7 @@ def _clean(root: Any) -> bool:
             continue
         if type(node) is not dict:
             continue
-        if ("display" in node and "code" in node) or ("coding" in node and "text" in node):
+        if _coding_with_display(node) or ("coding" in node and "text" in node):
             return False
         ref = node.get("reference")
         if isinstance(ref, str) and ref.startswith("resource:") and not _RESOURCE_REF.fullmatch(ref):

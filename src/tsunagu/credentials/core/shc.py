@@ -59,10 +59,13 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Strict base64url without padding; raises ValueError on anything else."""
+    """Strict, canonical base64url without padding; raises ValueError on anything else."""
     if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url_encode(data) != text:  # unused low bits set: another text for the same bytes
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def compact_json(obj: Any) -> bytes:
