@@ -279,3 +279,16 @@ def test_a_key_binding_without_a_holder_key_in_the_credential_is_malformed() -> 
     assert (
         _check(_rebind(_only(unbound, "age_over_20")), require_key_binding=False).reason is Reason.MALFORMED
     )
+
+
+def test_a_trust_list_from_kid_and_jwk() -> None:
+    from tsunagu.credentials.core.sdjwt_verify import trust_list
+
+    trust = trust_list(ISSUER.iss, {ISSUER.kid: {k: v for k, v in ISSUER.jwk.items() if k != "kid"}})
+    assert _check(_good(), trust=trust).valid
+    assert _check(_good(), trust=trust_list(ISSUER.iss, {"other": ISSUER.jwk})).reason is Reason.UNKNOWN_KEY
+
+
+def test_the_wallet_refuses_to_bind_with_a_key_that_is_not_the_cnf_key() -> None:
+    with pytest.raises(ValueError, match="cnf"):
+        present(_credential(), new_key(), ["age_over_20"])

@@ -262,7 +262,8 @@ def present(
 ) -> str:
     """The holder's presentation: only the chosen disclosures (and those on the way to them), then a KB-JWT.
 
-    ``ValueError`` when a chosen path is neither disclosable nor plainly visible in the credential. With no
+    ``ValueError`` when a chosen path is neither disclosable nor plainly visible in the credential, or when the
+    holder key is not the credential's ``cnf`` key (a wallet's own check; the verifier checks again). With no
     ``holder_key`` the presentation ends with ``~`` and carries no key binding."""
     parts = split(sd_jwt)
     payload = parse(parts.issuer_jwt).payload
@@ -275,6 +276,9 @@ def present(
     presented = SdJwt(parts.issuer_jwt, kept, "").without_key_binding
     if holder_key is None:
         return presented
+    bound = payload.get("cnf", {}).get("jwk") if isinstance(payload.get("cnf"), dict) else None
+    if bound is not None and {k: bound.get(k) for k in ("kty", "crv", "x", "y")} != public_jwk(holder_key):
+        raise ValueError("the holder key is not the key the credential is bound to (cnf)")
     kb_payload = {"iat": iat, "aud": aud, "nonce": nonce, "sd_hash": sha256_b64u(presented)}
     return presented + sign({"typ": KB_TYP}, kb_payload, holder_key)
 

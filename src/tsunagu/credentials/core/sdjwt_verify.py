@@ -34,7 +34,7 @@ from tsunagu.credentials.core.sdjwt_jws import verify as verify_signature
 from tsunagu.credentials.core.sdjwt_reasons import MESSAGES, Reason
 from tsunagu.credentials.core.statuslist import Status, StatusListError, decode_token
 
-__all__ = ["MESSAGES", "Policy", "Reason", "StatusLookup", "Verification", "describe", "verify"]
+__all__ = ["MESSAGES", "Policy", "Reason", "StatusLookup", "Verification", "describe", "trust_list", "verify"]
 
 LEGACY_TYP = "vc+sd-jwt"
 MAX_PRESENTATION_BYTES = 64 * 1024
@@ -83,6 +83,11 @@ class Policy:
     leeway: int = 30
     require_key_binding: bool = True
     accept_legacy_typ: bool = False
+
+
+def trust_list(iss: str, keys: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A one-issuer trust list from ``kid`` → public JWK (the ``kid`` is written into each key)."""
+    return {iss: {"keys": [{**dict(jwk), "kid": kid} for kid, jwk in keys.items()]}}
 
 
 def verify(
