@@ -16,6 +16,7 @@ from starlette.responses import Response
 from tsunagu.kernel.access import Access, Permission
 from tsunagu.kernel.errors import Forbidden, NotFound
 from tsunagu.payments.context import PaymentsContext
+from tsunagu.payments.pages.common import payments_context_of
 from tsunagu.payments.services import accounts, bank_staff
 from tsunagu.web.access import guard, staff_principal
 from tsunagu.web.context import ctx_of
@@ -70,12 +71,6 @@ class RegisteredAccount(BaseModel):
     holder_kana: str
 
 
-def _pctx(request: Request) -> PaymentsContext:
-    pctx = ctx_of(request).extras["payments"]
-    assert isinstance(pctx, PaymentsContext)  # noqa: S101 - set by the app factory
-    return pctx
-
-
 def _out(
     view: accounts.AccountView, result: Literal["registered", "changed", "deleted"]
 ) -> RegisteredAccount:
@@ -124,7 +119,7 @@ def router() -> APIRouter:
         The same rules as the portal apply (bank and branch in the master, a liquid deposit, 7 digits, the
         customer's own name, one person per account); a refusal saves nothing."""
         staff = staff_principal(request)
-        pctx = _pctx(request)
+        pctx = payments_context_of(request)
         data = accounts.AccountInput(
             body.bank_code, body.branch_code, body.deposit_type, body.account_number, body.holder_kana
         )
@@ -154,7 +149,7 @@ def router() -> APIRouter:
         """Delete a customer's registration, when the account registered is held with the staff member's bank
         (404 otherwise: whether the customer registered an account elsewhere is not told)."""
         staff = staff_principal(request)
-        pctx = _pctx(request)
+        pctx = payments_context_of(request)
         with ctx_of(request).uow() as db:
             own_bank = bank_staff.require_bank(db, staff.username)
             person_id = _person(db, pctx, body.my_number)

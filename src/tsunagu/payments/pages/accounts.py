@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from tsunagu.kernel.access import Access, CitizenPrincipal
 from tsunagu.kernel.errors import DomainError
-from tsunagu.payments.context import PaymentsContext
+from tsunagu.payments.pages.common import payments_context_of
 from tsunagu.payments.services import accounts
 from tsunagu.web.access import citizen_principal, guard
 from tsunagu.web.context import ctx_of
@@ -38,12 +38,6 @@ SECTION = {
     "description_en": "Register, change or delete the account that receives benefits and other public funds",
 }
 DONE = {"registered", "changed", "deleted"}
-
-
-def pctx_of(request: Request) -> PaymentsContext:
-    pctx = ctx_of(request).extras["payments"]
-    assert isinstance(pctx, PaymentsContext)  # noqa: S101 - set by the app factory
-    return pctx
 
 
 def _input(form: FormData) -> accounts.AccountInput:
@@ -106,7 +100,9 @@ def router() -> APIRouter:
         data = _input(form)
         try:
             with ctx_of(request).uow() as db:
-                checked = accounts.check(db, pctx_of(request).master(), me.subject_person_id, data)
+                checked = accounts.check(
+                    db, payments_context_of(request).master(), me.subject_person_id, data
+                )
         except DomainError as error:
             return _form_page(request, me, vars(data), _errors(error, language(request)), 422)
         return render(
@@ -124,7 +120,7 @@ def router() -> APIRouter:
         data = _input(form)
         if form.get("action") == "edit":
             return _form_page(request, me, vars(data))
-        pctx = pctx_of(request)
+        pctx = payments_context_of(request)
         try:
             with ctx_of(request).uow() as db:
                 _view, action = accounts.save(
@@ -149,7 +145,7 @@ def router() -> APIRouter:
         with ctx_of(request).uow() as db:
             if accounts.get(db, me.subject_person_id) is not None:
                 accounts.delete_account(
-                    db, pctx_of(request), me.subject_person_id, accounts.Actor.citizen(me)
+                    db, payments_context_of(request), me.subject_person_id, accounts.Actor.citizen(me)
                 )
         return RedirectResponse(f"{PAGE}?done=deleted", status_code=303)
 

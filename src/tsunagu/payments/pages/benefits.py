@@ -22,9 +22,8 @@ from starlette.responses import RedirectResponse, Response
 from tsunagu.audit import api as audit
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.errors import InvalidInput
-from tsunagu.linkage import api as linkage
-from tsunagu.payments.context import PaymentsContext
 from tsunagu.payments.models import Entitlement
+from tsunagu.payments.pages.common import agency_names, payments_context_of
 from tsunagu.payments.services import entitlements, statements
 from tsunagu.payments.sources import programmes
 from tsunagu.registry import api as registry
@@ -42,16 +41,6 @@ SECTION = {
     "description_en": "Benefits you were notified of, the account they are paid into, transfers and account lookups",
 }
 DONE = {"confirmed", "declined"}
-
-
-def payctx_of(request: Request) -> PaymentsContext:
-    found = ctx_of(request).extras["payments"]
-    assert isinstance(found, PaymentsContext)  # noqa: S101 - set by the app factory
-    return found
-
-
-def _agency_names() -> dict[str, str]:
-    return {a.code: a.name_ja for a in linkage.agencies()}
 
 
 def _names(db: Any, person_ids: set[int]) -> dict[int, str]:
@@ -92,7 +81,7 @@ def router() -> APIRouter:
     @r.get(PAGE + "/{entitlement_id}", dependencies=CITIZEN)
     async def benefit_page(request: Request, entitlement_id: int, done: str = "") -> Response:
         me = citizen_principal(request)
-        pctx = payctx_of(request)
+        pctx = payments_context_of(request)
         with ctx_of(request).uow() as db:
             benefit = entitlements.entitlement_of(db, entitlement_id, me.subject_person_id)
             transfers = statements.transfers_of(db, entitlement_id)
@@ -111,7 +100,7 @@ def router() -> APIRouter:
             programme=programme,
             transfers=transfers,
             lookups=lookups,
-            agencies=_agency_names(),
+            agencies=agency_names(),
             is_payee=benefit.payee_person_id == me.subject_person_id,
             names=names,
             done=done if done in DONE else "",
@@ -120,7 +109,7 @@ def router() -> APIRouter:
     @r.post(PAGE + "/{entitlement_id}/confirm", dependencies=CITIZEN)
     async def confirm(request: Request, entitlement_id: int) -> Response:
         me = citizen_principal(request)
-        pctx = payctx_of(request)
+        pctx = payments_context_of(request)
         with ctx_of(request).uow() as db:
             entitlements.confirm(db, pctx, entitlement_id, me.subject_person_id)
             for sibling in _siblings(
@@ -135,7 +124,7 @@ def router() -> APIRouter:
     @r.post(PAGE + "/{entitlement_id}/decline", dependencies=CITIZEN)
     async def decline(request: Request, entitlement_id: int) -> Response:
         me = citizen_principal(request)
-        pctx = payctx_of(request)
+        pctx = payments_context_of(request)
         form = await request.form()
         if form.get("really") != "yes":
             raise InvalidInput(

@@ -28,10 +28,10 @@ from starlette.responses import RedirectResponse, Response
 from tsunagu.audit import api as audit
 from tsunagu.kernel.access import Access, Permission
 from tsunagu.kernel.errors import InvalidInput, NotFound
-from tsunagu.linkage import api as linkage
 from tsunagu.payments.context import PaymentsContext
 from tsunagu.payments.core.programmes import Programme
 from tsunagu.payments.models import Entitlement, File, Run
+from tsunagu.payments.pages.common import agency_names, payments_context_of
 from tsunagu.payments.services import entitlements, lookups, notify, results, runs
 from tsunagu.payments.services import reconcile as reconciliation
 from tsunagu.payments.sources import programme as programme_of
@@ -45,12 +45,6 @@ PREFIX = "/staff/payments"
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 STEPS = ("entitle", "notify", "run", "retry")
 DONE = {"entitle", "notify", "run", "retry", "results"}
-
-
-def payctx_of(request: Request) -> PaymentsContext:
-    found = ctx_of(request).extras["payments"]
-    assert isinstance(found, PaymentsContext)  # noqa: S101 - set by the app factory
-    return found
 
 
 def out_dir(pctx: PaymentsContext) -> Path:
@@ -80,18 +74,18 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
 
     @r.get("", dependencies=MANAGE)
     async def programmes_page(request: Request) -> Response:
-        pctx = payctx_of(request)
+        pctx = payments_context_of(request)
         today = pctx.clock.today()
         rows = []
         with ctx_of(request).uow() as db:
             for p in programmes().values():
                 period = p.default_period(today)
                 rows.append({"p": p, "period": period, "counts": _counts(db, p.id, period)})
-        return render(request, "payments/staff_programmes.html", rows=rows, agencies=_agency_names())
+        return render(request, "payments/staff_programmes.html", rows=rows, agencies=agency_names())
 
     @r.get("/files/{file_id}", dependencies=MANAGE)
     async def file_download(request: Request, file_id: int) -> Response:
-        pctx, me = payctx_of(request), staff_principal(request)
+        pctx, me = payments_context_of(request), staff_principal(request)
         with ctx_of(request).uow() as db:
             row = db.get(File, file_id)
             if row is None:
@@ -118,7 +112,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
 
     @r.post("/results", dependencies=MANAGE)
     async def results_upload(request: Request) -> Response:
-        pctx, me = payctx_of(request), staff_principal(request)
+        pctx, me = payments_context_of(request), staff_principal(request)
         form = await request.form()
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -162,7 +156,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
     async def programme_page(
         request: Request, pid: str, period: str, done: str = "", paid: int = 0, failed: int = 0
     ) -> Response:
-        pctx = payctx_of(request)
+        pctx = payments_context_of(request)
         found, period = _programme(pid, period)
         today = pctx.clock.today()
         with ctx_of(request).uow() as db:
@@ -185,7 +179,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
             report=report,
             files=files,
             scheduled=_scheduled(found, period, today),
-            agencies=_agency_names(),
+            agencies=agency_names(),
             done=done if done in DONE else "",
             paid=paid,
             failed=failed,
@@ -193,7 +187,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
 
     @r.get("/{pid}/{period}/reconciliation.csv", dependencies=MANAGE)
     async def reconciliation_csv(request: Request, pid: str, period: str) -> Response:
-        pctx = payctx_of(request)
+        pctx = payments_context_of(request)
         _programme(pid, period)
         with ctx_of(request).uow() as db:
             body = reconciliation.reconcile(db, pid, period, today=pctx.clock.today()).csv()
@@ -205,7 +199,7 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
 
     @r.post("/{pid}/{period}/{step}", dependencies=MANAGE)
     async def step(request: Request, pid: str, period: str, step: str) -> Response:
-        pctx, me = payctx_of(request), staff_principal(request)
+        pctx, me = payments_context_of(request), staff_principal(request)
         if step not in STEPS:
             raise NotFound(f"No step {step}.", ja=f"{step} という処理はありません。")
         found, period = _programme(pid, period)
@@ -240,10 +234,6 @@ def router() -> APIRouter:  # noqa: PLR0915 - one closure per route, as the othe
         return RedirectResponse(f"{PREFIX}/{pid}/{period}?done={step}", status_code=303)
 
     return r
-
-
-def _agency_names() -> dict[str, str]:
-    return {a.code: a.name_ja for a in linkage.agencies()}
 
 
 def _date(text: str) -> dt.date | None:

@@ -37,6 +37,7 @@ from tsunagu.kernel.access import CitizenPrincipal
 from tsunagu.kernel.errors import Conflict, NotFound
 from tsunagu.linkage import api as linkage
 from tsunagu.payments.context import REGISTRY_AGENCY, PaymentsContext
+from tsunagu.payments.core.masks import mask_account_number
 from tsunagu.payments.master import Master
 from tsunagu.payments.models import Account, AccountEvent, Entitlement
 from tsunagu.payments.services.account_rules import (
@@ -111,7 +112,7 @@ class AccountView:
     @property
     def masked_number(self) -> str:
         """The account number with all but the last three digits hidden (for pages)."""
-        return "*" * (len(self.account_number) - 3) + self.account_number[-3:]
+        return mask_account_number(self.account_number)
 
     def deposit_name(self, lang: str) -> str:
         ja, en = DEPOSIT_TYPES.get(self.deposit_type, (self.deposit_type, self.deposit_type))
@@ -172,7 +173,7 @@ def history(db: Session, person_id: int, *, limit: int = 100) -> list[EventView]
                 e.actor,
                 str(e.account.get("bank_name", "")),
                 str(e.account.get("branch_name", "")),
-                "*" * max(len(number) - 3, 0) + number[-3:],
+                mask_account_number(number),
                 e.reason,
                 e.at,
             )

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from tsunagu.kernel.errors import Conflict, NotFound
 from tsunagu.payments.context import PaymentsContext
 from tsunagu.payments.core.eligibility import entitlements
+from tsunagu.payments.core.masks import mask_account_number
 from tsunagu.payments.core.programmes import Programme
 from tsunagu.payments.models import Entitlement
 from tsunagu.payments.sources import programmes
@@ -408,7 +409,7 @@ def mask_account(account: Mapping[str, Any] | None) -> dict[str, str] | None:
         "branch_code": str(account.get("branch_code", "")),
         "branch_name": str(account.get("branch_name", "")),
         "deposit_type": str(account.get("deposit_type", "")),
-        "account_number": "*" * max(0, len(number) - 3) + number[-3:],
+        "account_number": mask_account_number(number),
     }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tsunagu.linkage import api as linkage
 from tsunagu.payments.context import REGISTRY_AGENCY, PaymentsContext
 from tsunagu.payments.core import results
+from tsunagu.payments.core.masks import mask_account_number
 from tsunagu.payments.models import Instruction, Run
 
 LOOKUP_HISTORY = 500  # how far back in the person's やりとり履歴 the lookups are looked for
@@ -50,7 +51,7 @@ def transfers_of(db: Session, entitlement_id: int) -> list[TransferLine]:
             i.amount,
             i.bank_code,
             i.branch_code,
-            "*" * max(0, len(i.account_number) - 3) + i.account_number[-3:],
+            mask_account_number(i.account_number),
             i.state,
             i.result_code,
             i.result_at,
