@@ -15,14 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tsunagu.audit import api as audit
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.errors import InvalidInput
-from tsunagu.payments.models import Entitlement
 from tsunagu.payments.pages.common import agency_names, payments_context_of
 from tsunagu.payments.services import entitlements, statements
 from tsunagu.payments.sources import programmes
@@ -47,24 +45,6 @@ def _names(db: Any, person_ids: set[int]) -> dict[int, str]:
     """Whom each benefit is for (a head is paid for every member of the household): names by person id."""
     found = {p: registry.name_and_status(db, p) for p in person_ids}
     return {p: v[0] for p, v in found.items() if v is not None}
-
-
-def _siblings(db: Any, entitlement_id: int, payee: int) -> list[int]:
-    """The payee's notified benefits of the same programme and period (one notice named the account for all)."""
-    row = db.get(Entitlement, entitlement_id)
-    if row is None or row.payee_person_id != payee:
-        return [entitlement_id]  # confirm() refuses it with the usual reason
-    return list(
-        db.scalars(
-            select(Entitlement.id).where(
-                Entitlement.payee_person_id == payee,
-                Entitlement.programme_id == row.programme_id,
-                Entitlement.period == row.period,
-                Entitlement.state == entitlements.State.NOTIFIED,
-                Entitlement.id != entitlement_id,
-            )
-        )
-    )
 
 
 def router() -> APIRouter:
@@ -111,11 +91,7 @@ def router() -> APIRouter:
         me = citizen_principal(request)
         pctx = payments_context_of(request)
         with ctx_of(request).uow() as db:
-            entitlements.confirm(db, pctx, entitlement_id, me.subject_person_id)
-            for sibling in _siblings(
-                db, entitlement_id, me.subject_person_id
-            ):  # the same account, one answer
-                entitlements.confirm(db, pctx, sibling, me.subject_person_id)
+            entitlements.confirm_with_household(db, pctx, entitlement_id, me.subject_person_id)
             audit.record_citizen(
                 db, me, audit.AuditAction.PAYMENTS_BENEFIT_CONFIRMED, f"benefit:{entitlement_id}"
             )

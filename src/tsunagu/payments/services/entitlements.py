@@ -286,6 +286,24 @@ def confirm(db: Session, ctx: PaymentsContext, entitlement_id: int, person_id: i
     return row
 
 
+def confirm_with_household(
+    db: Session, ctx: PaymentsContext, entitlement_id: int, person_id: int
+) -> list[Entitlement]:
+    """:func:`confirm`, and the payee's other notified benefits of the same programme and period with it: one
+    notice named the account for all of them (a head is paid for every member), so one answer confirms them."""
+    row = confirm(db, ctx, entitlement_id, person_id)
+    others = db.scalars(
+        select(Entitlement.id).where(
+            Entitlement.payee_person_id == person_id,
+            Entitlement.programme_id == row.programme_id,
+            Entitlement.period == row.period,
+            Entitlement.state == State.NOTIFIED,
+            Entitlement.id != entitlement_id,
+        )
+    ).all()
+    return [row, *(confirm(db, ctx, other, person_id) for other in others)]
+
+
 def decline(
     db: Session, ctx: PaymentsContext, entitlement_id: int, person_id: int, reason: str = ""
 ) -> Entitlement:
