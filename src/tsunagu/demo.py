@@ -119,10 +119,9 @@ def _demo_relying_parties(db: Session) -> None:
 DEMO_LINKAGE_RESIDENTS = 300  # residents with synthetic copies at the agencies (the card holders among them)
 
 
-def _demo_linkage(db: Session, settings: Settings) -> int:
-    """Agencies with certificates, synthetic copies (副本) for the first residents, notices to card holders."""
-    keys, clock = linkage.linkage_keys(settings), Clock()
-    linkage.provision_all(db, pki.trust_services(settings, clock), keys, clock)
+def _demo_residents(db: Session) -> tuple[list[int], list[int]]:
+    """The residents the demo gives agency data and accounts to, in household order, and the card holders
+    among the first of them."""
     people = list(
         db.scalars(
             select(Person.id)
@@ -131,7 +130,13 @@ def _demo_linkage(db: Session, settings: Settings) -> int:
             .limit(DEMO_LINKAGE_RESIDENTS)
         )
     )
-    holders = [p for p in people[:60] if identity.cards_of(db, p)]
+    return people, [p for p in people[:60] if identity.cards_of(db, p)]
+
+
+def _demo_linkage(db: Session, settings: Settings, people: list[int], holders: list[int]) -> int:
+    """Agencies with certificates, synthetic copies (副本) for the first residents, notices to card holders."""
+    keys, clock = linkage.linkage_keys(settings), Clock()
+    linkage.provision_all(db, pki.trust_services(settings, clock), keys, clock)
     if settings.environment == "demo":  # not under "test": the HTTP tests count a resident's notices exactly
         linkage.seed_demo_notices(db, keys, holders, clock=clock)
     return linkage_demo.seed_demo_copies(db, keys, people, clock, card_holders=holders)
@@ -140,7 +145,7 @@ def _demo_linkage(db: Session, settings: Settings) -> int:
 DEMO_BANKS = ("0001", "0005", "0009", "0010", "9900")  # みずほ, 三菱ＵＦＪ, 三井住友, りそな, ゆうちょ
 
 
-def _demo_accounts(db: Session, settings: Settings) -> int:
+def _demo_accounts(db: Session, settings: Settings, people: list[int], holders: list[int]) -> int:
     """Public-fund accounts in the account registry (which keeps デジタル庁's copy on the hub in step) for the demo
     residents: most adults, and every member of one card holder's household in four, so that most card holders
     have none and can register one in the portal. Synthetic account numbers at real bank and branch codes."""
@@ -149,15 +154,6 @@ def _demo_accounts(db: Session, settings: Settings) -> int:
     branches = {b: sorted(master.branches(b))[0] for b in DEMO_BANKS if master.branches(b)}
     banks = sorted(branches)
     as_of = Clock().today()
-    people = list(
-        db.scalars(
-            select(Person.id)
-            .where(Person.status == "resident")
-            .order_by(Person.household_id, Person.id)
-            .limit(DEMO_LINKAGE_RESIDENTS)
-        )
-    )
-    holders = [p for p in people[:60] if identity.cards_of(db, p)]
     households = list(dict.fromkeys(db.get_one(Person, p).household_id for p in holders))
     ready = set(households[0::4])  # one card holder's household in four: all members registered
     unregistered = set(households) - ready
@@ -230,8 +226,9 @@ def prepare(
                 "as_of": as_of.isoformat(),
             }
             info["cards"] = _demo_cards(db, settings, as_of)
-            info["linkage_copies"] = _demo_linkage(db, settings)
-            info["public_fund_accounts"] = _demo_accounts(db, settings)
+            people, holders = _demo_residents(db)
+            info["linkage_copies"] = _demo_linkage(db, settings, people, holders)
+            info["public_fund_accounts"] = _demo_accounts(db, settings, people, holders)
             set_meta(db, SEED_KEY, info)
             db.flush()
             # Fresh statistics so the query planner picks the name indexes (SQLite has none until ANALYZE).
