@@ -2,8 +2,6 @@
 
 Cases not run here, and why:
 - ``shlink-*.txt``, ``shl-examples/``: SMART Health Links are not implemented.
-- ``cert_mismatch``, ``invalid_DNS_SAN``, ``invalid_chain``, ``invalid_no_SAN``, ``valid_2_chain``,
-  ``valid_key_with_x5c`` (``.json``): x5c certificate chains are not checked; trust comes from the key list.
 - ``badcrl/*``: the CRL documents those cases test were served from GitHub and are not in the copied data (only the
   cards are); CRL documents are the issuer's to publish, the verifier takes them as given (see test_shc_issue).
 - ``test-example-00-fhirhealthcard*.json``: ``$health-cards-issue`` operation responses, not an input we take.
@@ -26,6 +24,7 @@ import pytest
 
 from tsunagu.credentials.core import shc
 from tsunagu.credentials.core.verify import Reason, key_problems, verify, verify_jws
+from tsunagu.credentials.core.x5c import x5c_problems
 
 DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "smart-health-cards"
 SPEC = DATA / "spec-examples"
@@ -228,3 +227,44 @@ def test_a_card_signed_by_a_wrong_kid_key_is_unknown_key() -> None:
     jws = (SPEC / "example-00-d-jws.txt").read_text()
     key = dict(_trust()[ISSUER]["keys"][0], use="enc")
     assert verify_jws(jws, {ISSUER: {"keys": [key]}}, AT).reasons == [Reason.UNKNOWN_KEY]
+
+
+DEVTOOLS_ISSUER = "https://smarthealth.cards/examples/issuer"  # the issuer the dev-tools x5c key files name
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("cert_mismatch.public", "another public key"),
+        ("invalid_chain.public", "x5c[0] is not signed by x5c[1]"),
+        ("invalid_DNS_SAN.public", "no uniformResourceIdentifier"),
+        ("invalid_no_SAN.public", "no uniformResourceIdentifier"),
+    ],
+)
+def test_devtools_bad_x5c_chains_are_refused(name: str, problem: str) -> None:
+    [key] = json.loads((DEV / f"{name}.json").read_text())["keys"]
+    assert not key_problems(key)  # the key itself is a good ES256 key: the chain is what is wrong
+    problems = x5c_problems(key, issuer=DEVTOOLS_ISSUER, at=1630616666)
+    assert any(problem in p for p in problems), problems
+
+
+@pytest.mark.parametrize("name", ["valid_2_chain.public", "valid_key_with_x5c"])
+def test_devtools_sound_x5c_chains_pass(name: str) -> None:
+    for key in json.loads((DEV / f"{name}.json").read_text())["keys"]:
+        assert x5c_problems(key, issuer=DEVTOOLS_ISSUER, at=1630616666) == []
+        assert x5c_problems(key, issuer="https://other.example/issuer", at=1630616666)
+
+
+def test_the_spec_key_chain_names_its_issuer_and_expired_after_the_examples_were_signed() -> None:
+    key = next(k for k in _trust()[ISSUER]["keys"] if "x5c" in k)
+    assert x5c_problems(key, issuer=ISSUER, at=AT) == []
+    assert any("not valid at nbf 2023" in p for p in x5c_problems(key, issuer=ISSUER, at=LATER))
+
+
+def test_a_card_whose_trusted_key_carries_a_mismatched_chain_is_unknown_key() -> None:
+    jws = (SPEC / "example-00-d-jws.txt").read_text()
+    [bad] = json.loads((DEV / "cert_mismatch.public.json").read_text())["keys"]
+    keys = [dict(k, x5c=bad["x5c"]) if "x5c" not in k else k for k in _trust()[ISSUER]["keys"]]
+    result = verify_jws(jws, {ISSUER: {"keys": keys}}, AT)
+    assert result.reasons == [Reason.UNKNOWN_KEY], result.findings
+    assert "another public key" in result.findings[0].detail

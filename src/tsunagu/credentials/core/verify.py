@@ -2,8 +2,9 @@
 
 Input: the bytes of a ``.smart-health-card`` file, a compact JWS, or numeric ``shc:/`` text (one or several chunks,
 one per line). The result carries every reason found, each with a Japanese and an English message; a card is valid
-only when there is none. Certificate chains (``x5c``) in a JWK are not checked: trust comes from the list of keys
-given to the verifier, as the issue asks, so example 01's expired x5c leaf does not matter.
+only when there is none. Trust comes from the list of keys given to the verifier. A key that carries an ``x5c``
+chain must also pass :func:`x5c.x5c_problems` (leaf key = JWK, chain signatures, the issuer URL as the leaf's URI
+subjectAltName, validity at the card's ``nbf``), or the card is refused with ``unknown_key``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tsunagu.credentials.core import fhir, shc
+from tsunagu.credentials.core import fhir, shc, x5c
 
 MILLISECONDS_FROM = 10**11  # a NumericDate above this (year 5138) is taken to be in milliseconds
 
@@ -185,8 +186,13 @@ def key_problems(jwk: Mapping[str, Any]) -> list[str]:
 
 
 def _check_signature(
-    signed: tuple[bytes, bytes], kid: str, iss: Any, trust: Mapping[str, Mapping[str, Any]], result: Result
+    signed: tuple[bytes, bytes],
+    kid: str,
+    payload: Mapping[str, Any],
+    trust: Mapping[str, Mapping[str, Any]],
+    result: Result,
 ) -> None:
+    iss = payload.get("iss")
     signing_input, signature = signed
     jwks = trust.get(iss) if isinstance(iss, str) else None
     if jwks is None:
@@ -196,7 +202,9 @@ def _check_signature(
     if key is None:
         result.add(Reason.UNKNOWN_KEY, f"issuer {iss} has no key {kid}")
         return
-    if problems := key_problems(key):
+    nbf = payload.get("nbf")
+    signed_at = float(nbf) if isinstance(nbf, int | float) and not isinstance(nbf, bool) else None
+    if problems := key_problems(key) or x5c.x5c_problems(key, issuer=iss, at=signed_at):
         result.add(Reason.UNKNOWN_KEY, f"key {kid} of {iss}: {'; '.join(problems)}")
         return
     try:
@@ -281,7 +289,7 @@ def verify_jws(
     except _Malformed as exc:
         result.add(Reason.MALFORMED, str(exc))
         return result
-    _check_signature(signed, kid, payload.get("iss"), trust, result)
+    _check_signature(signed, kid, payload, trust, result)
     _check_claims(payload, at, result)
     _check_revocation(payload, kid, crls or {}, result)
     return result
