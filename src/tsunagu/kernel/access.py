@@ -25,6 +25,8 @@ class Permission(StrEnum):
     PROCEDURES_METRICS_READ = "procedures:metrics:read"  # online rate, prefill ratio, times
     PAYMENTS_RUN_MANAGE = "payments:run:manage"  # 給付担当: entitle, notify, run, import bank results
     PAYMENTS_ACCOUNT_COUNTER = "payments:account:counter"  # 金融機関窓口: register accounts held at that bank
+    HEALTH_DOSE_READ = "health:dose:read"  # 予防接種担当: see a resident's vaccination record
+    HEALTH_DOSE_WRITE = "health:dose:write"  # 予防接種担当: record and correct doses
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Pure rules of the health domain (no I/O, no framework)."""

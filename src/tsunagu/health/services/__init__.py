@@ -1,0 +1,1 @@
+"""Services of the health domain: they join the caller's transaction and never commit."""
