@@ -1,0 +1,1 @@
+"""Services of the credentials domain: issuance, revocation, status lists, presentations (never commit)."""
