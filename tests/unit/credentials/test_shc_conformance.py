@@ -2,8 +2,6 @@
 
 Cases not run here, and why:
 - ``shlink-*.txt``, ``shl-examples/``: SMART Health Links are not implemented.
-- ``badcrl/*``: the CRL documents those cases test were served from GitHub and are not in the copied data (only the
-  cards are); CRL documents are the issuer's to publish, the verifier takes them as given (see test_shc_issue).
 - ``test-example-00-fhirhealthcard*.json``: ``$health-cards-issue`` operation responses, not an input we take.
 - ``test-example-00-a-fhirBundle-trailing_chars.json``: whitespace after the JSON of the issuer's input file; a
   bundle inside a signed payload cannot carry it (the payload case ``-b-…-trailing_chars`` is run).
@@ -23,7 +21,7 @@ from typing import Any
 import pytest
 
 from tsunagu.credentials.core import shc
-from tsunagu.credentials.core.verify import Reason, key_problems, verify, verify_jws
+from tsunagu.credentials.core.verify import Reason, crl_problems, key_problems, verify, verify_jws
 from tsunagu.credentials.core.x5c import x5c_problems
 
 DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "smart-health-cards"
@@ -268,3 +266,37 @@ def test_a_card_whose_trusted_key_carries_a_mismatched_chain_is_unknown_key() ->
     result = verify_jws(jws, {ISSUER: {"keys": keys}}, AT)
     assert result.reasons == [Reason.UNKNOWN_KEY], result.findings
     assert "another public key" in result.findings[0].detail
+
+
+BADCRL = DEV / "badcrl"
+
+
+@pytest.mark.parametrize(
+    ("case", "problem"),
+    [
+        ("duplicate-rid", "listed more than once"),
+        ("invalid-method", "method is 'invalid-method'"),
+        ("non-base64url-rid", "is not base64url"),
+        ("too-long-rid", "is not base64url of at most 24"),
+        ("version-mismatch", "ctr 2 is not the key's crlVersion 1"),
+    ],
+)
+def test_devtools_bad_crls_are_refused_with_invalid_crl(case: str, problem: str) -> None:
+    folder = BADCRL / case
+    jws = (folder / f"jws-crl-{case}.txt").read_text().strip()
+    jwks = json.loads((folder / ".well-known" / "jwks.json").read_text())
+    [crl_file] = (folder / ".well-known" / "crl").glob("*.json")
+    crl = json.loads(crl_file.read_text())
+    iss = (
+        f"https://raw.githubusercontent.com/smart-on-fhir/health-cards-dev-tools/main/testdata/badcrl/{case}"
+    )
+    assert any(problem in p for p in crl_problems(crl, jwks["keys"][0])), crl_problems(crl, jwks["keys"][0])
+    result = verify_jws(jws, {iss: jwks}, LATER, {crl["kid"]: crl})
+    assert result.reasons == [Reason.INVALID_CRL], result.findings
+    assert verify_jws(jws, {iss: jwks}, LATER).valid  # the card itself is sound; only its CRL is not
+
+
+def test_the_spec_crl_is_sound() -> None:
+    crl = json.loads(next((DATA / "issuer-keys").glob("crl-*.json")).read_text())
+    key = next(k for k in _trust()[ISSUER]["keys"] if k["kid"] == crl["kid"])
+    assert crl_problems(crl, key) == []

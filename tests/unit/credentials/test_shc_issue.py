@@ -126,11 +126,14 @@ def test_a_revoked_card_is_reported_revoked_and_timestamps_are_honoured() -> Non
     jws = _card(rid=rid)
     kid = JWK["kid"]
     assert verify_jws(jws, TRUST, NBF, {kid: shc.crl_document(kid, 1, [rid])}).reasons == [Reason.REVOKED]
+    trust_v2 = {ISS: {"keys": [shc.public_jwk(KEY.public_key(), crl_version=2)]}}
     later = {kid: shc.crl_document(kid, 2, [f"{rid}.{NBF + 10}"])}
     earlier = {kid: shc.crl_document(kid, 2, [f"{rid}.{NBF - 10}"])}
-    assert verify_jws(jws, TRUST, NBF, later).reasons == [Reason.REVOKED]
-    assert verify_jws(jws, TRUST, NBF, earlier).valid
+    assert verify_jws(jws, trust_v2, NBF, later).reasons == [Reason.REVOKED]
+    assert verify_jws(jws, trust_v2, NBF, earlier).valid
     assert verify_jws(jws, TRUST, NBF, {kid: shc.crl_document(kid, 1, ["other"])}).valid
+    # a CRL older or newer than the key's crlVersion cannot be relied on either way
+    assert verify_jws(jws, TRUST, NBF, later).reasons == [Reason.INVALID_CRL]
 
 
 def test_the_file_holds_the_jws() -> None:

@@ -34,6 +34,7 @@ class Reason(StrEnum):
     EXPIRED = "expired"
     REVOKED = "revoked"
     INVALID_FHIR = "invalid_fhir"
+    INVALID_CRL = "invalid_crl"
 
 
 MESSAGES: dict[Reason, tuple[str, str]] = {
@@ -45,6 +46,10 @@ MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.EXPIRED: ("有効期限が切れています", "The credential has expired"),
     Reason.REVOKED: ("失効しています", "The credential has been revoked"),
     Reason.INVALID_FHIR: ("記録の内容が正しくありません", "The health record is not a valid FHIR bundle"),
+    Reason.INVALID_CRL: (
+        "発行者の失効リストが正しくないため、失効を確認できません",
+        "The issuer's revocation list is invalid, so revocation cannot be checked",
+    ),
 }
 
 
@@ -259,13 +264,59 @@ def _check_claims(payload: Mapping[str, Any], at: int, result: Result) -> None:
         result.add(Reason.INVALID_FHIR, problem)
 
 
+RID_MAX = 24  # SMART Health Cards: a rid is base64url, at most 24 characters
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def crl_problems(crl: Mapping[str, Any], jwk: Mapping[str, Any] | None) -> list[str]:
+    """Why a CRL document cannot be used (empty when it can): method ``rid``, ``ctr`` equal to the key's
+    ``crlVersion`` when the key has one, every rid base64url and at most 24 characters with an optional integer
+    ``.timestamp``, each rid listed once."""
+    problems: list[str] = []
+    if crl.get("method") != "rid":
+        problems.append(f"method is {crl.get('method')!r}, not 'rid'")
+    version = jwk.get("crlVersion") if jwk is not None else None
+    if version is not None and crl.get("ctr") != version:
+        problems.append(f"ctr {crl.get('ctr')!r} is not the key's crlVersion {version!r}")
+    rids = crl.get("rids")
+    if not isinstance(rids, list):
+        return [*problems, "rids is not a list"]
+    seen: set[str] = set()
+    for entry in rids:
+        rid, dot, stamp = str(entry).partition(".")
+        if not rid or len(rid) > RID_MAX or not set(rid) <= _B64URL:
+            problems.append(f"rid {str(entry)[:40]!r} is not base64url of at most {RID_MAX} characters")
+        elif dot and not stamp.isdigit():
+            problems.append(f"rid {rid} has a timestamp {stamp!r} that is not an integer")
+        if rid in seen:
+            problems.append(f"rid {rid} is listed more than once")
+        seen.add(rid)
+    return problems
+
+
+def _signing_key(payload: Mapping[str, Any], kid: str, trust: Mapping[str, Mapping[str, Any]]) -> Any:
+    iss = payload.get("iss")
+    jwks = trust.get(iss) if isinstance(iss, str) else None
+    keys = jwks.get("keys", []) if isinstance(jwks, Mapping) else []
+    return next((k for k in keys if isinstance(k, dict) and k.get("kid") == kid), None)
+
+
 def _check_revocation(
-    payload: Mapping[str, Any], kid: str, crls: Mapping[str, Mapping[str, Any]], result: Result
+    payload: Mapping[str, Any],
+    kid: str,
+    crls: Mapping[str, Mapping[str, Any]],
+    trust: Mapping[str, Mapping[str, Any]],
+    result: Result,
 ) -> None:
+    crl = crls.get(kid)
+    if crl is None:
+        return
+    if problems := crl_problems(crl, _signing_key(payload, kid, trust)):
+        result.add(Reason.INVALID_CRL, f"CRL of {kid}: {'; '.join(problems)}")
+        return
     vc = payload.get("vc")
     rid = vc.get("rid") if isinstance(vc, dict) else None
-    crl = crls.get(kid)
-    if rid is None or crl is None:
+    if rid is None:
         return
     nbf = payload.get("nbf")
     for entry in crl.get("rids", []):
@@ -291,7 +342,7 @@ def verify_jws(
         return result
     _check_signature(signed, kid, payload, trust, result)
     _check_claims(payload, at, result)
-    _check_revocation(payload, kid, crls or {}, result)
+    _check_revocation(payload, kid, crls or {}, trust, result)
     return result
 
 
