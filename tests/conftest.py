@@ -62,6 +62,7 @@ APPEND_ONLY_TABLES = (
     "pay_account_events",
     "linkage_refusals",
     "proc_application_events",
+    "health_doses",
 )  # UPDATE and DELETE refused by triggers
 
 
