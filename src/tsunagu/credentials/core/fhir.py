@@ -5,17 +5,24 @@ Minimisation (spec.smarthealth.cards, "Health Cards are small"): no ``Resource.i
 ``meta.security``, no ``DomainResource.text``, no ``CodeableConcept.text``, no ``Coding.display``; entries carry
 ``fullUrl`` ``resource:N`` and references point at ``resource:N``.
 
-The structural checks are written here rather than with ``fhir.resources``: they are the SHC profile rules (which a
-generic R4 model does not know) plus the few R4 shapes the verifier relies on; ``fhir.resources`` 6.4.0, the R4
-release, needs pydantic 1, which the project's pydantic 2 excludes.
+Two layers of checks: the SHC profile rules written here (minimisation, ``resource:N`` references, completed
+immunizations: a generic FHIR model does not know them), then every resource is validated against its FHIR model with
+``fhir.resources`` (types, cardinalities, required elements, unknown elements). The models are ``fhir.resources``'
+R4B package: its R4 release (6.4.0) needs pydantic 1, which the project's pydantic 2 excludes, and Patient,
+Immunization and the elements health cards use are the same in R4 and R4B.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir_core.types import DateTimeType, DateType, StringType
+from pydantic import TypeAdapter, ValidationError
 
 CVX_SYSTEM = "http://hl7.org/fhir/sid/cvx"
 PASSPORT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
@@ -204,6 +211,96 @@ def _check_resource(res: Any, where: str, problems: list[str]) -> str:
     return kind
 
 
+_STRING: TypeAdapter[str] = TypeAdapter(StringType)
+_DATE: TypeAdapter[Any] = TypeAdapter(DateType)
+_DATETIME: TypeAdapter[Any] = TypeAdapter(DateTimeType)
+# The per-card values of the resources health cards carry, each with its FHIR primitive type and a valid stand-in.
+_VALUES: dict[str, tuple[tuple[tuple[str, ...], TypeAdapter[Any], Any], ...]] = {
+    "Patient": (
+        (("birthDate",), _DATE, "2000-01-01"),
+        (("name", "*", "family"), _STRING, "x"),
+        (("name", "*", "given", "*"), _STRING, "x"),
+        (("identifier", "*", "value"), _STRING, "x"),
+    ),
+    "Immunization": (
+        (("occurrenceDateTime",), _DATETIME, "2000-01-01"),
+        (("lotNumber",), _STRING, "x"),
+    ),
+}
+_SHAPE_CACHE_SIZE = 4096
+_shapes: dict[str, tuple[str, ...]] = {}
+
+
+def _stand_in(
+    node: Any, path: tuple[str, ...], check: TypeAdapter[Any], value: Any, at: str, out: list[str]
+) -> Any:
+    """``node`` with the primitive at ``path`` validated (problems into ``out``) and replaced by ``value``;
+    containers are copied, never changed in place. A path that does not lead to a primitive (or leads to ``null``) is
+    left as it is: the model then judges it."""
+    if not path:
+        if node is None or isinstance(node, dict | list):
+            return node
+        try:
+            check.validate_python(node)
+        except ValidationError as exc:
+            out.append(f"{at}: {exc.errors(include_url=False)[0]['msg']} (FHIR model)")
+        return value
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if not isinstance(node, list):
+            return node
+        return [_stand_in(item, rest, check, value, f"{at}.{n}", out) for n, item in enumerate(node)]
+    if not isinstance(node, dict) or head not in node:
+        return node
+    return {**node, head: _stand_in(node[head], rest, check, value, f"{at}.{head}", out)}
+
+
+def _shape_problems(kind: str, shape: dict[str, Any], where: str) -> list[str]:
+    key = json.dumps(shape, sort_keys=True, ensure_ascii=False)
+    generic = _shapes.get(key)
+    if generic is None:
+        generic = tuple(_validate_model(kind, shape, "<where>"))
+        if len(_shapes) >= _SHAPE_CACHE_SIZE:
+            _shapes.clear()
+        _shapes[key] = generic
+    return [p.replace("<where>", where, 1) for p in generic]
+
+
+def _validate_model(kind: str, res: dict[str, Any], where: str) -> list[str]:
+    try:
+        model = get_fhir_model_class(kind)
+    except ValueError:
+        return [f"{where}.resourceType: {kind!r} is not a FHIR resource type"]
+    try:
+        model.model_validate(res)
+    except ValidationError as exc:
+        return [
+            f"{where}.{'.'.join(str(part) for part in err['loc'])}: {err['msg']} (FHIR model)"
+            for err in exc.errors(include_url=False)[:10]
+        ]
+    except (ValueError, TypeError) as exc:  # the model's own validators raise these on some malformed values
+        return [f"{where}: {exc} (FHIR model)"]
+    return []
+
+
+def _model_problems(res: dict[str, Any], where: str, *, exhaustive: bool = False) -> list[str]:
+    """The resource validated against its FHIR model (``fhir.resources``, R4B).
+
+    The values that differ from card to card (names, birth date, passport number, dose date, lot) are checked on
+    their own against their FHIR primitive types, and the rest of the resource, its shape, against the model with
+    stand-ins for them; a shape's verdict is remembered (validation is a pure function of its input), so a
+    population's cards cost one model validation per vaccine and place, not per card. ``exhaustive`` validates the
+    whole resource with the model instead (the tests show both give the same verdict)."""
+    kind = str(res["resourceType"])
+    if exhaustive or kind not in _VALUES:
+        return _validate_model(kind, res, where)
+    problems: list[str] = []
+    shape: Any = res
+    for path, check, value in _VALUES[kind]:
+        shape = _stand_in(shape, path, check, value, where, problems)
+    return [*problems, *_shape_problems(kind, shape, where)]
+
+
 def bundle_problems(bundle: Any, *, immunization: bool) -> list[str]:
     """Why a received bundle is not a valid minimised SHC bundle (empty when it is)."""
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
@@ -220,7 +317,10 @@ def bundle_problems(bundle: Any, *, immunization: bool) -> list[str]:
         if not isinstance(entry, dict) or entry.get("fullUrl") != f"resource:{i}":
             problems.append(f"{where}.fullUrl: must be resource:{i}")
             continue
-        kinds.append(_check_resource(entry.get("resource"), f"{where}.resource", problems))
+        kind = _check_resource(entry.get("resource"), f"{where}.resource", problems)
+        kinds.append(kind)
+        if kind:
+            problems.extend(_model_problems(entry["resource"], f"{where}.resource"))
     if immunization and "Patient" not in kinds:
         problems.append("Bundle: no Patient")
     if immunization and "Immunization" not in kinds:
