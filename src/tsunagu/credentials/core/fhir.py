@@ -14,7 +14,7 @@ Immunization and the elements health cards use are the same in R4 and R4B.
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -231,8 +231,27 @@ _SHAPE_CACHE_SIZE = 4096
 _shapes: dict[str, tuple[str, ...]] = {}
 
 
+_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _plainly_valid(check: TypeAdapter[Any], value: Any) -> bool:
+    """A quick acceptance that implies the FHIR type's own (a subset of its valid values; anything else goes to the
+    type itself): a printable non-empty string for ``string``, an existing calendar day for ``date``/``dateTime``."""
+    if not isinstance(value, str) or not value:
+        return False
+    if check is _STRING:
+        return len(value) <= 1000 and value.isprintable()
+    if _PLAIN_DATE.fullmatch(value) is None:
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _stand_in(
-    node: Any, path: tuple[str, ...], check: TypeAdapter[Any], value: Any, at: str, out: list[str]
+    node: Any, path: tuple[str, ...], check: TypeAdapter[Any], value: Any, at: tuple[Any, ...], out: list[str]
 ) -> Any:
     """``node`` with the primitive at ``path`` validated (problems into ``out``) and replaced by ``value``;
     containers are copied, never changed in place. A path that does not lead to a primitive (or leads to ``null``) is
@@ -240,23 +259,25 @@ def _stand_in(
     if not path:
         if node is None or isinstance(node, dict | list):
             return node
-        try:
-            check.validate_python(node)
-        except ValidationError as exc:
-            out.append(f"{at}: {exc.errors(include_url=False)[0]['msg']} (FHIR model)")
+        if not _plainly_valid(check, node):
+            try:
+                check.validate_python(node)
+            except ValidationError as exc:
+                where = ".".join(str(part) for part in at)
+                out.append(f"{where}: {exc.errors(include_url=False)[0]['msg']} (FHIR model)")
         return value
     head, rest = path[0], path[1:]
     if head == "*":
         if not isinstance(node, list):
             return node
-        return [_stand_in(item, rest, check, value, f"{at}.{n}", out) for n, item in enumerate(node)]
+        return [_stand_in(item, rest, check, value, (*at, n), out) for n, item in enumerate(node)]
     if not isinstance(node, dict) or head not in node:
         return node
-    return {**node, head: _stand_in(node[head], rest, check, value, f"{at}.{head}", out)}
+    return {**node, head: _stand_in(node[head], rest, check, value, (*at, head), out)}
 
 
 def _shape_problems(kind: str, shape: dict[str, Any], where: str) -> list[str]:
-    key = json.dumps(shape, sort_keys=True, ensure_ascii=False)
+    key = repr(shape)  # JSON-decoded data: str, int, float, bool, None, list, dict; repr tells them all apart
     generic = _shapes.get(key)
     if generic is None:
         generic = tuple(_validate_model(kind, shape, "<where>"))
@@ -297,7 +318,7 @@ def _model_problems(res: dict[str, Any], where: str, *, exhaustive: bool = False
     problems: list[str] = []
     shape: Any = res
     for path, check, value in _VALUES[kind]:
-        shape = _stand_in(shape, path, check, value, where, problems)
+        shape = _stand_in(shape, path, check, value, (where,), problems)
     return [*problems, *_shape_problems(kind, shape, where)]
 
 
