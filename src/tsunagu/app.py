@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from tsunagu import __version__, wiring
 from tsunagu.audit import pages as audit_pages
 from tsunagu.db.engine import make_engine, make_session_factory
+from tsunagu.health import pages as health_pages
 from tsunagu.identity import api as identity_api
 from tsunagu.identity import pages as identity_pages
 from tsunagu.identity.cardlogin import http as cardlogin_http
@@ -136,6 +137,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(procedures_staff_pages.router())
     ctx.extras.setdefault("my_sections", []).append(dict(procedures_citizen_pages.SECTION))
     _install_payments(app, ctx)
+    app.include_router(health_pages.router())
     notice_pages.install(ctx)
     app.include_router(linkage_http.router(lambda _request: exchange))
     app.include_router(linkage_portal_pages.router(lambda _request: exchange))

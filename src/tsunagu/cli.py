@@ -13,6 +13,7 @@ from tsunagu.clikit import DATA_DIR_HELP, emit, err, fail, progress, settings_fo
 from tsunagu.credentials import cli as credentials_cli
 from tsunagu.db.migrate import upgrade
 from tsunagu.demo import DEMO_PINS, DEMO_RELYING_PARTIES, DEMO_STAFF, prepare
+from tsunagu.health import cli as health_cli
 from tsunagu.identity import cli as identity_cli
 from tsunagu.identity.cardlogin import cli as cardlogin_cli
 from tsunagu.identity.cards import cli as cards_cli
@@ -91,6 +92,7 @@ def build() -> typer.Typer:
     app.add_typer(node_cli.build(), name="node")
     app.add_typer(procedures_cli.build(wiring.registry_listeners), name="procedures")
     app.add_typer(credentials_cli.build(), name="credentials")
+    app.add_typer(health_cli.build(), name="health")
 
     @db_app.command("upgrade")
     def db_upgrade(

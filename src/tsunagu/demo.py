@@ -14,6 +14,7 @@ from tsunagu import wiring
 from tsunagu.db.engine import make_engine
 from tsunagu.db.meta import get_meta, set_meta
 from tsunagu.db.migrate import upgrade
+from tsunagu.health import api as health_api
 from tsunagu.identity import api as identity
 from tsunagu.identity.oidc import api as oidc
 from tsunagu.kernel.clock import JST, Clock, fixed_clock
@@ -37,6 +38,7 @@ DEMO_STAFF = (
     ("chiyoda", "千代田 区子 (demo, 千代田区)", "demo-chiyoda-pass", [identity.Role.REGISTRY_CLERK]),
     ("kyufu", "給付 担当子 (demo)", "demo-kyufu-pass", [identity.Role.BENEFITS_OFFICER]),
     ("bank", "三菱ＵＦＪ銀行 窓口 (demo)", "demo-bank-pass", [identity.Role.BANK_COUNTER]),
+    ("hoken", "予防接種 担当子 (demo)", "demo-hoken-pass", [identity.Role.HEALTH_OFFICER]),
 )
 DEMO_BANK_STAFF = (("bank", "0005"),)  # the bank counter registers accounts held at its own bank only
 # Which office's queue each demo staff member works (procedures back office).
@@ -184,6 +186,32 @@ def _demo_accounts(db: Session, settings: Settings, people: list[int], holders: 
     return registered
 
 
+def _demo_doses(db: Session, settings: Settings, holders: list[int], as_of: dt.date, seed: int) -> int:
+    """COVID-19 doses (health) for most residents aged 12 or more, and for every demo card holder aged 5 or
+    more (so a card holder can show a vaccination record): the card households are the first ones in
+    household order, so the first 120 residents in that order are covered too. One bulk insert."""
+    first = db.scalars(
+        select(Person.id)
+        .where(Person.status == "resident")
+        .order_by(Person.household_id, Person.id)
+        .limit(120)
+    ).all()
+    people = [
+        (person_id, birth)
+        for person_id, birth in db.execute(
+            select(Person.id, Person.birth_date).where(Person.status == "resident").order_by(Person.id)
+        )
+    ]
+    return health_api.seed_demo_doses(
+        db,
+        people,
+        always={*holders, *first},
+        municipality_code=settings.municipality_code,
+        as_of=as_of,
+        seed=seed,
+    )
+
+
 @dataclass(frozen=True)
 class DemoResult:
     seeded_now: bool
@@ -229,6 +257,7 @@ def prepare(
             people, holders = _demo_residents(db)
             info["linkage_copies"] = _demo_linkage(db, settings, people, holders)
             info["public_fund_accounts"] = _demo_accounts(db, settings, people, holders)
+            info["vaccination_doses"] = _demo_doses(db, settings, holders, as_of, seed)
             set_meta(db, SEED_KEY, info)
             db.flush()
             # Fresh statistics so the query planner picks the name indexes (SQLite has none until ANALYZE).

@@ -8,6 +8,7 @@ and, for a correction, the superseded dose id, so another domain can revoke what
 from __future__ import annotations
 
 from tsunagu.health.core.vaccines import MANUFACTURERS, Problem, Vaccine
+from tsunagu.health.seed import demo_doses as seed_demo_doses
 from tsunagu.health.services.doses import (
     DoseChange,
     DoseInput,
@@ -34,5 +35,6 @@ __all__ = [
     "doses_of",
     "history_of",
     "record_dose",
+    "seed_demo_doses",
     "vaccines",
 ]

@@ -21,6 +21,7 @@ class Role(StrEnum):
     BANK_COUNTER = (
         "bank_counter"  # 金融機関の窓口: registers public-fund accounts held at its bank (pay_bank_staff)
     )
+    HEALTH_OFFICER = "health_officer"  # 予防接種担当: finds residents, records and corrects vaccination doses
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -48,6 +49,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VERIFIER: frozenset({P.PKI_CERTIFICATE_STATUS_READ}),
     Role.BENEFITS_OFFICER: frozenset({P.PAYMENTS_RUN_MANAGE}),
     Role.BANK_COUNTER: frozenset({P.PAYMENTS_ACCOUNT_COUNTER}),
+    Role.HEALTH_OFFICER: frozenset({P.REGISTRY_PERSON_READ, P.HEALTH_DOSE_READ, P.HEALTH_DOSE_WRITE}),
 }
 
 
