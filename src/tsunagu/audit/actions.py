@@ -92,3 +92,7 @@ class AuditAction(StrEnum):
     HEALTH_DOSE_RECORDED = "health:dose:record"
     HEALTH_DOSE_CORRECTED = "health:dose:correct"
     HEALTH_DOSES_VIEWED = "health:dose:view"
+    # SD-JWT VCs (issue 7)
+    CREDENTIAL_SDJWT_ISSUED = "credentials:sdjwt:issue"
+    CREDENTIAL_SDJWT_REVOKED = "credentials:sdjwt:revoke"
+    CREDENTIAL_PRESENTATION_VERIFIED = "credentials:presentation:verify"
