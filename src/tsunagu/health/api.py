@@ -11,6 +11,7 @@ from tsunagu.health.core.vaccines import MANUFACTURERS, Problem, Vaccine
 from tsunagu.health.seed import demo_doses as seed_demo_doses
 from tsunagu.health.services.doses import (
     DoseChange,
+    DoseEntry,
     DoseInput,
     DoseListener,
     DoseRecord,
@@ -25,6 +26,7 @@ from tsunagu.health.services.doses import (
 __all__ = [
     "MANUFACTURERS",
     "DoseChange",
+    "DoseEntry",
     "DoseInput",
     "DoseListener",
     "DoseRecord",

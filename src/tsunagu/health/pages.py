@@ -85,8 +85,7 @@ def _resident(request: Request, person_id: int) -> dict[str, Any]:
     return {
         "person": person,
         "doses": current,
-        "superseded": [h for h in history if h[0].dose_id not in live],
-        "supersedes": {h[0].dose_id: h[1] for h in history if h[1] is not None},
+        "superseded": [h for h in history if h.dose.dose_id not in live],
         "may_write": me.can(Permission.HEALTH_DOSE_WRITE),
     }
 

@@ -123,10 +123,12 @@ def test_a_correction_supersedes_and_keeps_the_history(
     with session_factory() as db:
         assert health.doses_of(db, resident) == [new]
         history = health.history_of(db, resident)
-        assert [(h[0].lot, h[1], h[2]) for h in history] == [
+        assert [(h.dose.lot, h.supersedes, h.action) for h in history] == [
             ("FA5829", None, "recorded"),
             ("FF2782", old.dose_id, "corrected"),
         ]
+        assert history[1].reason == "ロット番号の誤記"
+        assert history[1].recorded_by == "staff:b"
         assert db.scalar(select(func.count()).where(AuditEntry.action == "health:dose:correct")) == 1
 
 

@@ -120,10 +120,24 @@ def doses_of(db: Session, person_id: int) -> list[DoseRecord]:
     return [_record(r) for r in rows]
 
 
-def history_of(db: Session, person_id: int) -> list[tuple[DoseRecord, int | None, str, str, dt.datetime]]:
-    """Every entry of the person, current or superseded: (dose, supersedes, action, recorded_by, recorded_at)."""
+@dataclass(frozen=True)
+class DoseEntry:
+    """One entry of a person's history: a dose as recorded, and what it corrected."""
+
+    dose: DoseRecord
+    supersedes: int | None  # the entry this one corrected
+    action: str  # recorded | corrected
+    reason: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+def history_of(db: Session, person_id: int) -> list[DoseEntry]:
+    """Every entry of the person, current or superseded, in the order they were made."""
     rows = db.scalars(select(Dose).where(Dose.person_id == person_id).order_by(Dose.id))
-    return [(_record(r), r.supersedes, r.action, r.recorded_by, r.recorded_at) for r in rows]
+    return [
+        DoseEntry(_record(r), r.supersedes, r.action, r.reason, r.recorded_by, r.recorded_at) for r in rows
+    ]
 
 
 def _validate(db: Session, entry: DoseInput, now: dt.datetime) -> DoseInput:
