@@ -12,6 +12,8 @@ from starlette.staticfiles import StaticFiles
 
 from tsunagu import __version__, wiring
 from tsunagu.audit import pages as audit_pages
+from tsunagu.credentials import http_sdjwt as sdjwt_http
+from tsunagu.credentials.pages import presentation as presentation_pages
 from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.health import pages as health_pages
 from tsunagu.identity import api as identity_api
@@ -57,7 +59,13 @@ from tsunagu.web.templating import make_environment
 
 OPENAPI_URL = "/api/v1/openapi.json"
 # Protocol endpoints called by programs without cookies (they read no cookie, so there is nothing to forge).
-CSRF_EXEMPT = ("/api/v1/card-login/", "/oidc/token", "/oidc/userinfo", "/linkage/v1/")
+CSRF_EXEMPT = (
+    "/api/v1/card-login/",
+    "/oidc/token",
+    "/oidc/userinfo",
+    "/linkage/v1/",
+    "/api/v1/presentations/",
+)
 API_DESCRIPTION = (
     "JSON API of tsunagu. Every error is RFC 9457 `application/problem+json`. Staff endpoints accept a "
     "bearer token (`tsunagu staff token`) or the staff session cookie with an `X-CSRF-Token` header for writes."
@@ -72,6 +80,12 @@ def _install_payments(app: FastAPI, ctx: AppContext) -> None:
     app.include_router(payments_benefit_pages.router())
     app.include_router(payments_staff_pages.router())
     ctx.extras.setdefault("my_sections", []).append(dict(payments_benefit_pages.SECTION))
+
+
+def _install_credentials(app: FastAPI, ctx: AppContext) -> None:
+    """The credentials domain's pages and API."""
+    app.include_router(sdjwt_http.router())
+    app.include_router(presentation_pages.router())
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -137,6 +151,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(procedures_staff_pages.router())
     ctx.extras.setdefault("my_sections", []).append(dict(procedures_citizen_pages.SECTION))
     _install_payments(app, ctx)
+    _install_credentials(app, ctx)
     app.include_router(health_pages.router())
     notice_pages.install(ctx)
     app.include_router(linkage_http.router(lambda _request: exchange))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tsunagu import wiring
+from tsunagu.credentials.services import sdjwt_demo
 from tsunagu.db.engine import make_engine
 from tsunagu.db.meta import get_meta, set_meta
 from tsunagu.db.migrate import upgrade
@@ -24,6 +25,7 @@ from tsunagu.linkage.portal import demo as linkage_demo
 from tsunagu.payments import api as payments
 from tsunagu.pki import api as pki
 from tsunagu.procedures import api as procedures
+from tsunagu.registry import api as registry_api
 from tsunagu.registry.models import Person
 from tsunagu.registry.seed.loader import seed_population
 from tsunagu.registry.services.keys import RegistryKeys
@@ -212,6 +214,27 @@ def _demo_doses(db: Session, settings: Settings, holders: list[int], as_of: dt.d
     )
 
 
+def _demo_licences(db: Session, settings: Settings, holders: list[int], as_of: dt.date, seed: int) -> int:
+    """Driver's licences (about 40% of adults, most adult card holders) and a few national qualifications: the
+    sources of the SD-JWT VCs a resident can put in the wallet."""
+    people = [
+        (p, birth)
+        for p, birth in db.execute(
+            select(Person.id, Person.birth_date).where(Person.status == "resident").order_by(Person.id)
+        )
+    ]
+    home = registry_api.municipalities().get(settings.municipality_code)
+    licences, _qualifications = sdjwt_demo.seed_demo_licences(
+        db,
+        people,
+        holders=holders,
+        prefecture=home.prefecture if home else "神奈川県",
+        as_of=as_of,
+        seed=seed,
+    )
+    return licences
+
+
 @dataclass(frozen=True)
 class DemoResult:
     seeded_now: bool
@@ -258,6 +281,7 @@ def prepare(
             info["linkage_copies"] = _demo_linkage(db, settings, people, holders)
             info["public_fund_accounts"] = _demo_accounts(db, settings, people, holders)
             info["vaccination_doses"] = _demo_doses(db, settings, holders, as_of, seed)
+            info["driving_licences"] = _demo_licences(db, settings, holders, as_of, seed)
             set_meta(db, SEED_KEY, info)
             db.flush()
             # Fresh statistics so the query planner picks the name indexes (SQLite has none until ANALYZE).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tsunagu.credentials.services import sdjwt_events
 from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.identity import api as identity_api
 from tsunagu.kernel.clock import Clock
@@ -20,7 +21,7 @@ def registry_listeners(
 ) -> Sequence[registry_api.ChangeListener]:
     trust = trust or pki_api.trust_services(settings, clock)
     cards = identity_api.card_context(settings, clock, trust)
-    return [identity_api.registry_listener(trust, cards.keys)]
+    return [identity_api.registry_listener(trust, cards.keys), sdjwt_events.registry_listener()]
 
 
 def payments_context(settings: Settings) -> payments_api.PaymentsContext:

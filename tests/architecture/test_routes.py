@@ -65,6 +65,9 @@ def test_every_route_declares_its_access(arch_app: FastAPI) -> None:
 
 
 PUBLIC_LOGIN_API = "/api/v1/card-login/"
+# The verifier protocol: any shop may ask for a presentation and any wallet may answer it (a holder's signed
+# SD-JWT, checked against a one-time nonce); it reads no cookie and changes no one's data.
+PUBLIC_PRESENTATION_API = "/api/v1/presentations/"
 
 
 def test_staff_and_api_write_routes_are_not_public(arch_app: FastAPI) -> None:
@@ -78,7 +81,7 @@ def test_staff_and_api_write_routes_are_not_public(arch_app: FastAPI) -> None:
         is_login = path == "/staff/login"
         staff_area = path.startswith("/staff") and not is_login
         # The card-login protocol is a login: anyone may ask for a challenge and answer it with a card.
-        login_protocol = path.startswith(PUBLIC_LOGIN_API)
+        login_protocol = path.startswith((PUBLIC_LOGIN_API, PUBLIC_PRESENTATION_API))
         api_write = (
             path.startswith("/api/") and methods & {"POST", "PUT", "PATCH", "DELETE"} and not login_protocol
         )

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from tsunagu.clikit import emit, fail
+from tsunagu.credentials.cli_sdjwt import add_sdjwt_commands
 from tsunagu.credentials.core import qrimage, verify
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
@@ -86,6 +87,7 @@ def _human(path: Path, results: list[verify.Result]) -> str:
 
 def build() -> typer.Typer:
     app = typer.Typer(help="Verifiable credentials: SMART Health Cards.", no_args_is_help=True)
+    add_sdjwt_commands(app)
 
     @app.command("verify")
     def verify_cmd(

@@ -19,10 +19,11 @@ from tsunagu.credentials.core.sdjwt_jws import b64u, parse
 from tsunagu.credentials.core.sdjwt_reasons import Reason
 from tsunagu.credentials.core.statuslist import decode_token
 from tsunagu.credentials.models_sdjwt import IssuedSdJwt, Licence, Qualification
+from tsunagu.credentials.services import sdjwt_events, status_lists
 from tsunagu.credentials.services import sdjwt_issuance as issuance
-from tsunagu.credentials.services import status_lists
 from tsunagu.credentials.services.sdjwt_keys import IssuerKey, issuer_key, issuer_metadata
-from tsunagu.registry.api import RegistryContext
+from tsunagu.kernel.clock import Clock
+from tsunagu.registry.api import Filing, RegistryContext, record_death, registry_context
 from tsunagu.settings import Settings
 
 NOW_TS = int(NOW.timestamp())
@@ -236,3 +237,23 @@ def test_a_suspended_licence_revokes_its_credentials_only(
         assert offers["driving_licence"] is False
     with pytest.raises(issuance.NotEligible):
         _issue(session_factory, sctx, pid, "driving_licence", holder)
+
+
+def test_a_recorded_death_revokes_the_persons_credentials(
+    session_factory: sessionmaker[Session], settings: Settings, clock: Clock, sctx: Ctx, key: IssuerKey,
+    holder: ec.EllipticCurvePrivateKey, resident: Callable[..., int],
+) -> None:  # fmt: skip
+    pid = resident()
+    issued = _issue(session_factory, sctx, pid, "age", holder)
+    other = _issue(session_factory, sctx, resident(), "age", holder)
+    with_listener = registry_context(settings, clock, [sdjwt_events.registry_listener()])
+    with session_factory.begin() as db:
+        record_death(db, with_listener, pid, dt.date(2026, 11, 20), Filing("test-clerk"))
+    assert _verify(session_factory, key, issued.compact, holder, ["age_over_20"]).reason == Reason.REVOKED
+    assert _verify(session_factory, key, other.compact, holder, ["age_over_20"]).valid
+    with session_factory() as db:
+        row = db.get(IssuedSdJwt, issued.credential_id)
+        assert row is not None
+        assert row.revoked_reason == "deceased"
+        with pytest.raises(issuance.NotEligible):
+            issuance.issue_for(db, sctx, pid, "age", sdjwt.holder_binding(holder), now=NOW)
