@@ -14,6 +14,8 @@ from tsunagu import __version__, wiring
 from tsunagu.audit import pages as audit_pages
 from tsunagu.credentials import http_sdjwt as sdjwt_http
 from tsunagu.credentials.pages import presentation as presentation_pages
+from tsunagu.credentials.pages import wallet as wallet_pages
+from tsunagu.credentials.pages import wallet_present as wallet_present_pages
 from tsunagu.db.engine import make_engine, make_session_factory
 from tsunagu.health import pages as health_pages
 from tsunagu.identity import api as identity_api
@@ -86,6 +88,9 @@ def _install_credentials(app: FastAPI, ctx: AppContext) -> None:
     """The credentials domain's pages and API."""
     app.include_router(sdjwt_http.router())
     app.include_router(presentation_pages.router())
+    app.include_router(wallet_pages.router())
+    app.include_router(wallet_present_pages.router())
+    ctx.extras.setdefault("my_sections", []).append(dict(wallet_pages.SECTION))
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
