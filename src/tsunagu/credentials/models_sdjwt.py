@@ -5,7 +5,7 @@ only (a registry person id): no relationship crosses a domain.
   colour, the vehicle categories with the date each was first granted, conditions (条件等), the issuing 公安委員会,
   and a state (``valid``, ``suspended``, ``revoked``). One per person.
 - ``cred_qualifications``: national qualifications (国家資格) with their registration number and date.
-- ``cred_status_lists``: Token Status Lists; ``next_index`` hands out indices that are never reused.
+- ``cred_status_lists``: Token Status Lists; ``allocated`` counts the indices handed out (at random, never reused).
 - ``cred_sdjwt_issued``: every SD-JWT VC issued: who, which kind, the holder key's RFC 7638 thumbprint, the status
   list entry (unique: one entry per credential), validity and revocation. The credential itself is not kept.
 - ``cred_presentation_requests``: a verifier's request (random id and nonce, the claims asked, 5 minutes) and its
@@ -68,7 +68,7 @@ class StatusListRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     bits: Mapped[int] = mapped_column(Integer, default=1)
     size: Mapped[int] = mapped_column(Integer)
-    next_index: Mapped[int] = mapped_column(Integer, default=0)
+    allocated: Mapped[int] = mapped_column(Integer, default=0)  # indices handed out so far
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # the last allocation or revocation
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Callable
 
 import pytest
@@ -193,7 +194,7 @@ def test_a_private_holder_key_is_refused_and_nothing_is_written(
         assert db.scalar(select(func.count()).select_from(IssuedSdJwt)) == 0
 
 
-def test_status_indices_are_unique_and_revocation_shows_in_the_list(
+def test_revocation_shows_in_the_status_list(
     session_factory: sessionmaker[Session], sctx: Ctx, key: IssuerKey, holder: ec.EllipticCurvePrivateKey,
     resident: Callable[..., int],
 ) -> None:  # fmt: skip
@@ -202,7 +203,8 @@ def test_status_indices_are_unique_and_revocation_shows_in_the_list(
     second = _issue(session_factory, sctx, pid, "age", holder)
     with session_factory() as db:
         rows = db.scalars(select(IssuedSdJwt).order_by(IssuedSdJwt.id)).all()
-        assert [(r.status_list_id, r.status_index) for r in rows] == [(1, 0), (1, 1)]
+        (_, a), (_, b) = [(r.status_list_id, r.status_index) for r in rows]
+        assert {r.status_list_id for r in rows} == {1}
     with session_factory.begin() as db:
         view = issuance.revoke(db, first.credential_id, reason="holder_request", by="test", now=NOW)
         assert view.revoked_at is not None
@@ -210,12 +212,35 @@ def test_status_indices_are_unique_and_revocation_shows_in_the_list(
         token = status_lists.status_token(db, key, 1, now=NOW)
     jwks = {k["kid"]: k for k in key.jwks()["keys"]}
     decoded = decode_token(token, keys=jwks, now=NOW_TS, uri=key.status_uri(1), iss=key.iss)
-    assert (decoded.status_list.get(0), decoded.status_list.get(1)) == (1, 0)
+    assert (decoded.status_list.get(a), decoded.status_list.get(b)) == (1, 0)
+    assert sum(decoded.status_list.get(i) for i in range(decoded.status_list.size)) == 1
     revoked = _verify(session_factory, key, first.compact, holder, ["age_over_20"])
     assert (revoked.valid, revoked.reason) == (False, Reason.REVOKED)
     assert _verify(session_factory, key, second.compact, holder, ["age_over_20"]).valid
-    with session_factory.begin() as db:  # a third credential never takes a revoked index
-        assert status_lists.allocate(db, now=NOW) == (1, 2)
+
+
+def test_status_indices_are_random_unique_and_never_reused(
+    session_factory: sessionmaker[Session], sctx: Ctx, holder: ec.EllipticCurvePrivateKey,
+    resident: Callable[..., int], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(status_lists, "LIST_SIZE", 16)
+    monkeypatch.setattr(status_lists, "FILL", 8)
+    draws = random.Random(7)  # noqa: S311 - repeatable draws that repeat: the retry on a taken index runs too
+    monkeypatch.setattr(status_lists.secrets, "randbelow", draws.randrange)
+    pid = resident()
+    first = _issue(session_factory, sctx, pid, "age", holder)
+    with session_factory.begin() as db:
+        issuance.revoke(db, first.credential_id, reason="staff", by="test", now=NOW)
+    for _ in range(11):
+        _issue(session_factory, sctx, pid, "age", holder)
+    with session_factory() as db:
+        entries = [(r.status_list_id, r.status_index) for r in db.scalars(select(IssuedSdJwt))]
+    assert len(set(entries)) == 12  # the revoked credential's index is not given again
+    assert [list_id for list_id, _ in sorted(entries)].count(1) == 8  # a list takes FILL credentials
+    assert {list_id for list_id, _ in entries} == {1, 2}
+    assert all(0 <= index < 16 for _, index in entries)
+    first_list = sorted(index for list_id, index in entries if list_id == 1)
+    assert first_list != list(range(8))  # drawn, not handed out in order
 
 
 def test_a_suspended_licence_revokes_its_credentials_only(

@@ -1,13 +1,16 @@
 """Token Status Lists of the SD-JWT VCs this platform issues (draft-ietf-oauth-status-list).
 
-Every credential gets an index in a list when it is issued; indices are handed out by the list's ``next_index``
-(under a row lock) and the pair (list, index) is unique, so an index is never given twice, even after a
-revocation. A list holds ``LIST_SIZE`` one-bit entries; a full list is followed by a new one. The token is built on
-request from the issued credentials (1 for each revoked one), signed with the issuer key."""
+Every credential gets an index in a list when it is issued. The index is drawn at random among the list's free ones
+(the draft's advice: sequential indices would tell a verifier the order and rough time of issuance and let two
+verifiers link a holder), under a row lock on the list, and the pair (list, index) is unique, so an index is never
+given twice, even after a revocation. A list of ``LIST_SIZE`` one-bit entries takes at most ``FILL`` of them, so a
+random draw finds a free index quickly; a filled list is followed by a new one. The token is built on request from
+the issued credentials (1 for each revoked one), signed with the issuer key."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,27 +20,31 @@ from tsunagu.credentials.models_sdjwt import IssuedSdJwt, StatusListRow
 from tsunagu.credentials.services.sdjwt_keys import IssuerKey
 from tsunagu.kernel.errors import NotFound
 
-__all__ = ["LIST_SIZE", "TOKEN_TTL", "allocate", "status_list", "status_of", "status_token"]
+__all__ = ["FILL", "LIST_SIZE", "TOKEN_TTL", "allocate", "status_list", "status_of", "status_token"]
 
 LIST_SIZE = 16 * 1024  # entries (2 KiB of bits before compression)
+FILL = LIST_SIZE // 2  # indices handed out per list, at most
 TOKEN_TTL = 300  # seconds a verifier may cache the token (``ttl``); it expires after a day
 
 
 def allocate(db: Session, *, now: dt.datetime) -> tuple[int, int]:
-    """A fresh (list id, index) for a new credential."""
+    """A fresh (list id, index) for a new credential: a free index drawn at random."""
     row = db.scalars(
         select(StatusListRow)
-        .where(StatusListRow.next_index < StatusListRow.size)
+        .where(StatusListRow.allocated < FILL)
         .order_by(StatusListRow.id)
         .limit(1)
         .with_for_update()
     ).first()
     if row is None:
-        row = StatusListRow(bits=1, size=LIST_SIZE, next_index=0, created_at=now, updated_at=now)
+        row = StatusListRow(bits=1, size=LIST_SIZE, allocated=0, created_at=now, updated_at=now)
         db.add(row)
         db.flush()
-    index = row.next_index
-    row.next_index = index + 1
+    taken = set(db.scalars(select(IssuedSdJwt.status_index).where(IssuedSdJwt.status_list_id == row.id)))
+    index = secrets.randbelow(row.size)
+    while index in taken:
+        index = secrets.randbelow(row.size)
+    row.allocated += 1
     row.updated_at = now
     db.flush()
     return row.id, index

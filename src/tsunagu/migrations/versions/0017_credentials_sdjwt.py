@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("bits", sa.Integer(), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("next_index", sa.Integer(), nullable=False),
+        sa.Column("allocated", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cred_status_lists")),
