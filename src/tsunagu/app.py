@@ -12,8 +12,12 @@ from starlette.staticfiles import StaticFiles
 
 from tsunagu import __version__, wiring
 from tsunagu.audit import pages as audit_pages
+from tsunagu.credentials import context as credentials_context
+from tsunagu.credentials import http as credentials_http
 from tsunagu.credentials import http_sdjwt as sdjwt_http
 from tsunagu.credentials.pages import presentation as presentation_pages
+from tsunagu.credentials.pages import shc as shc_pages
+from tsunagu.credentials.pages import verifier as verifier_pages
 from tsunagu.credentials.pages import wallet as wallet_pages
 from tsunagu.credentials.pages import wallet_present as wallet_present_pages
 from tsunagu.db.engine import make_engine, make_session_factory
@@ -86,10 +90,17 @@ def _install_payments(app: FastAPI, ctx: AppContext) -> None:
 
 def _install_credentials(app: FastAPI, ctx: AppContext) -> None:
     """The credentials domain's pages and API."""
-    app.include_router(sdjwt_http.router())
-    app.include_router(presentation_pages.router())
+    shc = credentials_context.credentials_context(ctx.settings, ctx.clock)
+    ctx.extras["credentials"] = shc
+    ctx.extras["dose_listeners"] = wiring.dose_listeners(shc)  # for the health domain's staff pages
+    app.include_router(credentials_http.router())
+    app.include_router(shc_pages.router())
+    app.include_router(verifier_pages.router())
+    ctx.extras.setdefault("my_sections", []).append(dict(shc_pages.SECTION))
     app.include_router(wallet_pages.router())
     app.include_router(wallet_present_pages.router())
+    app.include_router(sdjwt_http.router())
+    app.include_router(presentation_pages.router())
     ctx.extras.setdefault("my_sections", []).append(dict(wallet_pages.SECTION))
 
 
@@ -156,8 +167,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(procedures_staff_pages.router())
     ctx.extras.setdefault("my_sections", []).append(dict(procedures_citizen_pages.SECTION))
     _install_payments(app, ctx)
-    _install_credentials(app, ctx)
     app.include_router(health_pages.router())
+    _install_credentials(app, ctx)
     notice_pages.install(ctx)
     app.include_router(linkage_http.router(lambda _request: exchange))
     app.include_router(linkage_portal_pages.router(lambda _request: exchange))

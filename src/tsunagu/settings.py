@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         description="The zengin-code bank and branch master (source-data layout: banks.json, branches/, "
         "updated_at). Default: the copy in the installed zengin-code package.",
     )
+    credentials_trust_dir: Path | None = Field(
+        default=None,
+        description="Other SMART Health Card issuers the verifier page trusts: *.json files, each a JWKS with "
+        'its issuer in "iss" (or an {iss: JWKS} map); CRLs in crl/*.json. This platform\'s own issuer is '
+        "always trusted.",
+    )
     environment: Literal["production", "demo", "test"] = "production"
     log_level: str = "INFO"
 

@@ -1,12 +1,16 @@
 """How the domains hear of each other, wired in one place by the shell (the domains know only their own api):
-the registry's recorded events reach identity (certificate revocation on a 転居, a death, a move out)."""
+the registry's recorded events reach identity (certificate revocation on a 転居, a death, a move out); a corrected
+vaccination dose reaches credentials (its SMART Health Cards are revoked)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tsunagu.credentials.context import CredentialsContext
+from tsunagu.credentials.services import revocation as shc_revocation
 from tsunagu.credentials.services import sdjwt_events
 from tsunagu.db.engine import make_engine, make_session_factory
+from tsunagu.health import api as health_api
 from tsunagu.identity import api as identity_api
 from tsunagu.kernel.clock import Clock
 from tsunagu.linkage import api as linkage_api
@@ -22,6 +26,11 @@ def registry_listeners(
     trust = trust or pki_api.trust_services(settings, clock)
     cards = identity_api.card_context(settings, clock, trust)
     return [identity_api.registry_listener(trust, cards.keys), sdjwt_events.registry_listener()]
+
+
+def dose_listeners(credentials: CredentialsContext) -> Sequence[health_api.DoseListener]:
+    """A corrected dose revokes the SMART Health Cards that showed the old entry (health knows no credentials)."""
+    return [shc_revocation.dose_listener(credentials)]
 
 
 def payments_context(settings: Settings) -> payments_api.PaymentsContext:

@@ -96,3 +96,6 @@ class AuditAction(StrEnum):
     CREDENTIAL_SDJWT_ISSUED = "credentials:sdjwt:issue"
     CREDENTIAL_SDJWT_REVOKED = "credentials:sdjwt:revoke"
     CREDENTIAL_PRESENTATION_VERIFIED = "credentials:presentation:verify"
+    # SMART Health Cards (issue 7)
+    CREDENTIAL_SHC_ISSUED = "credentials:shc:issue"
+    CREDENTIAL_SHC_REVOKED = "credentials:shc:revoke"

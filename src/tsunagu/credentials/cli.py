@@ -11,6 +11,7 @@ import typer
 
 from tsunagu.clikit import emit, fail
 from tsunagu.credentials.cli_sdjwt import add_sdjwt_commands
+from tsunagu.credentials.cli_shc import add_shc_commands
 from tsunagu.credentials.core import qrimage, verify
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
@@ -87,6 +88,7 @@ def _human(path: Path, results: list[verify.Result]) -> str:
 
 def build() -> typer.Typer:
     app = typer.Typer(help="Verifiable credentials: SMART Health Cards.", no_args_is_help=True)
+    add_shc_commands(app)
     add_sdjwt_commands(app)
 
     @app.command("verify")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tsunagu.audit import models as _audit  # noqa: F401
+from tsunagu.credentials import models as _credentials  # noqa: F401
 from tsunagu.credentials import models_sdjwt as _credentials_sdjwt  # noqa: F401
 from tsunagu.db import meta as _meta  # noqa: F401
 from tsunagu.db.base import Base

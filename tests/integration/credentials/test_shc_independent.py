@@ -8,13 +8,18 @@ import json
 import shutil
 import subprocess
 import zlib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy.orm import Session, sessionmaker
 
+from tsunagu.credentials.context import CredentialsContext
 from tsunagu.credentials.core import fhir, shc
+from tsunagu.credentials.services import revocation
+from tsunagu.credentials.services import shc_issuance as issuance
 
 ROOT = Path(__file__).resolve().parents[3]
 NODE = shutil.which("node")
@@ -77,3 +82,26 @@ def test_npm_jose_refuses_a_tampered_card() -> None:
     header, _, sig = shc.sign(shc.build_payload(iss="https://a.example", nbf=1, bundle={}), key).split(".")
     other = shc.sign(shc.build_payload(iss="https://b.example", nbf=1, bundle={}), key).split(".")[1]
     assert _node_verify(jwk, f"{header}.{other}.{sig}").returncode != 0
+
+
+def test_a_card_issued_through_the_service_verifies_with_npm_jose_against_the_served_jwks(
+    session_factory: sessionmaker[Session], cctx: CredentialsContext, vaccinated: Callable[[int], int]
+) -> None:
+    """The 'independent implementation' check on a card the platform issues: the registry's facts and the health
+    domain's doses, signed with the key derived from the master secret, checked with the JWK the issuer serves."""
+    person = vaccinated(2)
+    with session_factory.begin() as db:
+        card = issuance.issue_card(db, cctx, person, actor="t")
+        [jwk] = revocation.jwks(db, cctx)["keys"]
+    done = _node_verify(jwk, card.jws)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["protectedHeader"] == {"alg": "ES256", "zip": "DEF", "kid": jwk["kid"]}
+    assert out["thumbprint"] == jwk["kid"] == card.kid
+    payload = json.loads(out["inflated"])
+    assert payload["iss"] == cctx.iss
+    assert payload["vc"]["rid"] == card.rid
+    entries = payload["vc"]["credentialSubject"]["fhirBundle"]["entry"]
+    assert [e["resource"]["resourceType"] for e in entries] == ["Patient", "Immunization", "Immunization"]
+    tampered = card.jws[:-2] + ("AA" if not card.jws.endswith("AA") else "BA")
+    assert _node_verify(jwk, tampered).returncode != 0
