@@ -54,6 +54,7 @@ def test_demo_seeds_once_and_reports_json(run: Invoke) -> None:
         "chiyoda",
         "kyufu",
         "bank",
+        "hoken",
     }
     _, out, _ = run("demo", "--no-serve", "--residents", "120", "--json")
     again = _json(out)
