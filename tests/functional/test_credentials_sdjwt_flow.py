@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
-from tests.functional.conftest import AS_OF, BASE_URL, NOW
+from tests.functional.conftest import AS_OF, NOW
 from typer.testing import CliRunner
 
 from tsunagu.cli import build
@@ -57,6 +57,11 @@ def holder_wallet(
     return tmp_path / "wallet"
 
 
+def _link(request: dict[str, Any]) -> str:
+    """The wallet link of a request, on the platform's public URL (the site the wallet answers to)."""
+    return request["response_uri"].split("/api/v1/", 1)[0] + f"/my/wallet/present/{request['id']}"
+
+
 def _ask(client: TestClient, claims: list[list[str]] | None = None, vct: str = AGE_VCT) -> dict[str, Any]:
     response = client.post(
         "/api/v1/presentations/requests", json={"claims": claims or [["age_over_20"]], "vct": vct}
@@ -75,9 +80,7 @@ def test_age_over_20_discloses_that_and_nothing_else(client: TestClient, holder_
     assert parts.key_binding
     for encoded in parts.disclosures:
         assert sdjwt.decode_disclosure(encoded).name == "age_over_20"
-    answer = wallet.present(
-        holder_wallet, f"{BASE_URL}/my/wallet/present/{request['id']}", client, now=NOW_TS
-    )
+    answer = wallet.present(holder_wallet, _link(request), client, now=NOW_TS)
     assert answer["status"] == "valid", answer
     assert answer["disclosed"] == {"age_over_20": True}
     stored = client.get(f"/api/v1/presentations/{request['id']}").json()
@@ -97,7 +100,7 @@ def test_a_presentation_without_the_asked_claim_is_invalid(client: TestClient, h
     request = _ask(client)
     answer = wallet.present(
         holder_wallet,
-        f"{BASE_URL}/my/wallet/present/{request['id']}",
+        _link(request),
         client,
         disclose=["age_over_18"],
         now=NOW_TS,

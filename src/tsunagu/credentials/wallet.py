@@ -189,6 +189,18 @@ def make_presentation(
         raise WalletError(str(exc)) from exc
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
+
+
+def _same_origin(reference: str, response_uri: str) -> None:
+    """A request fetched from one site must not make the wallet post the presentation to another."""
+    text = reference.strip()
+    if not text.startswith("{") and _origin(request_url(text)) != _origin(response_uri):
+        raise WalletError(f"the request names another site to answer to ({response_uri}); not sent")
+
+
 def present(
     directory: Path,
     reference: str,
@@ -199,6 +211,7 @@ def present(
 ) -> dict[str, Any]:
     """Fetch the request, make the presentation and post it; the verifier's answer (status, reason, disclosed)."""
     request = fetch_request(reference, client)
+    _same_origin(reference, str(request["response_uri"]))
     token = make_presentation(directory, request, disclose=disclose, now=now)
     response = client.post(str(request["response_uri"]), data={"vp_token": token})
     try:
