@@ -16,11 +16,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
-from tests.functional.conftest import NOW, CitizenLoginFn, ClientFactory
+from tests.functional.conftest import NOW, CitizenLoginFn, ClientFactory, LoginFn
 
 from tsunagu.credentials.core import fhir, qr, shc
 from tsunagu.credentials.services import revocation
+from tsunagu.credentials.services.shc_romaji import hepburn
 from tsunagu.health import api as health
+from tsunagu.registry import api as registry
 
 PAGE = "/my/vaccinations"
 WELL_KNOWN = "/credentials/shc/.well-known"
@@ -131,7 +133,14 @@ def test_issuing_without_the_csrf_token_is_refused(citizen: TestClient) -> None:
     assert response.status_code == 403
 
 
-def test_the_overseas_form_shows_what_is_wrong_and_then_issues(citizen: TestClient) -> None:
+def test_the_overseas_form_shows_what_is_wrong_and_then_issues(
+    citizen: TestClient, vaccinated: int, web_db: UoW
+) -> None:
+    with web_db() as db:
+        kana = registry.basic_facts(db, vaccinated).family_name_kana
+    guessed = re.search(r'name="family_romaji" value="([^"]*)"', citizen.get(PAGE).text)
+    assert guessed is not None
+    assert guessed.group(1) == hepburn(kana) != ""  # pre-filled from the registry's reading
     bad = {
         "variant": "overseas",
         "passport_number": "T12",
@@ -227,3 +236,34 @@ def test_a_revoked_card_shows_in_the_crl_the_jwks_and_the_verifier(
     text = _verify(client, data={"text": jws})
     assert 'data-reason="revoked"' in text
     assert "失効" in citizen.get(PAGE).text
+
+
+def test_a_dose_corrected_on_the_health_staff_page_revokes_the_card(
+    citizen: TestClient,
+    client: TestClient,
+    vaccinated: int,
+    web_db: UoW,
+    new_client: ClientFactory,
+    login: LoginFn,
+) -> None:
+    """The shell's wiring: the health domain's correction reaches credentials through ``dose_listeners``."""
+    location = _issue(citizen)
+    [jws] = citizen.get(f"{location}/card.smart-health-card").json()["verifiableCredential"]
+    assert 'data-reason="revoked"' not in _verify(client, data={"text": jws})
+    with web_db() as db:
+        dose_id = health.doses_of(db, vaccinated)[-1].dose_id
+    officer = new_client()
+    login(officer, "hoken", "demo-hoken-pass")
+    path = f"/staff/health/residents/{vaccinated}/doses/{dose_id}"
+    form = {
+        "csrf_token": _csrf(officer, path),
+        "occurrence": "2021-08-02",
+        "cvx": "208",
+        "manufacturer": "PFR",
+        "lot": "FF2153",
+        "municipality_code": "142051",
+        "reason": "接種日の誤記",
+    }
+    assert officer.post(path, data=form, follow_redirects=False).status_code == 303
+    assert 'data-reason="revoked"' in _verify(client, data={"text": jws})
+    assert "失効" in citizen.get(location).text

@@ -22,6 +22,7 @@ from tsunagu.audit import api as audit
 from tsunagu.credentials.core import qr, shc
 from tsunagu.credentials.http import credentials_context_of
 from tsunagu.credentials.services import shc_issuance as issuance
+from tsunagu.credentials.services import shc_romaji as romaji
 from tsunagu.health import api as health
 from tsunagu.kernel.access import Access, CitizenPrincipal
 from tsunagu.kernel.errors import DomainError
@@ -63,10 +64,21 @@ def _form_page(
         doses=doses,
         cards=cards,
         facts=facts,
-        values=values or {"variant": "domestic", "nationality": "JPN"},
+        values=values or _defaults(facts),
         errors=list(errors),
         variants=issuance.VARIANTS,
     )
+
+
+def _defaults(facts: registry.BasicFacts) -> dict[str, str]:
+    """The form's first values: domestic, nationality JPN, and the name in Hepburn guessed from the registry's
+    katakana reading (the citizen checks it against the passport)."""
+    return {
+        "variant": "domestic",
+        "nationality": "JPN",
+        "family_romaji": romaji.hepburn(facts.family_name_kana),
+        "given_romaji": romaji.hepburn(facts.given_name_kana),
+    }
 
 
 def _overseas(form: FormData) -> issuance.OverseasDetails | None:
