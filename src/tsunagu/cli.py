@@ -92,7 +92,7 @@ def build() -> typer.Typer:
     app.add_typer(node_cli.build(), name="node")
     app.add_typer(procedures_cli.build(wiring.registry_listeners), name="procedures")
     app.add_typer(credentials_cli.build(), name="credentials")
-    app.add_typer(health_cli.build(), name="health")
+    app.add_typer(health_cli.build(wiring.cli_dose_listeners), name="health")
 
     @db_app.command("upgrade")
     def db_upgrade(

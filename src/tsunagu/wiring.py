@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tsunagu.credentials.context import CredentialsContext
+from tsunagu.credentials.context import CredentialsContext, credentials_context
 from tsunagu.credentials.services import revocation as shc_revocation
 from tsunagu.credentials.services import sdjwt_events
 from tsunagu.db.engine import make_engine, make_session_factory
@@ -31,6 +31,11 @@ def registry_listeners(
 def dose_listeners(credentials: CredentialsContext) -> Sequence[health_api.DoseListener]:
     """A corrected dose revokes the SMART Health Cards that showed the old entry (health knows no credentials)."""
     return [shc_revocation.dose_listener(credentials)]
+
+
+def cli_dose_listeners(settings: Settings) -> Sequence[health_api.DoseListener]:
+    """The dose listeners of a command-line run (``tsunagu health doses record|correct``)."""
+    return dose_listeners(credentials_context(settings, Clock()))
 
 
 def payments_context(settings: Settings) -> payments_api.PaymentsContext:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from tsunagu.cli import build
@@ -105,3 +106,39 @@ def test_a_bad_entry_writes_nothing(resident: tuple[Path, int], args: tuple[str,
     assert reason in json.loads(out)["message"]
     code, out, _ = run("health", "doses", "list", "--person", str(who), "--data-dir", str(data), "--json")
     assert json.loads(out)["doses"] == []
+
+
+def test_a_correction_from_the_cli_revokes_the_health_card_that_showed_the_old_dose(
+    resident: tuple[Path, int], tmp_path: Path
+) -> None:
+    """The shell gives the CLI the same dose listeners as the app (wiring.cli_dose_listeners)."""
+    data, who = resident
+    base = ("--person", str(who), "--data-dir", str(data))
+    code, out, _ = run(
+        "health", "doses", "record", "--date", "2021-06-01", "--cvx", "208", "--lot", "FA1", *base, "--json"
+    )
+    assert code == 0, out
+    dose_id = json.loads(out)["dose"]["dose_id"]
+    code, out, _ = run("credentials", "issue", *base, "--out", str(tmp_path / "cards"), "--json")
+    assert code == 0, out
+
+    def revocations() -> int:
+        with unit_of_work(make_session_factory(make_engine(load_settings(data_dir=data)))) as db:
+            return int(db.execute(text("SELECT count(*) FROM cred_shc_revocations")).scalar_one())
+
+    assert revocations() == 0
+    code, out, _ = run(
+        "health",
+        "doses",
+        "correct",
+        str(dose_id),
+        "--date",
+        "2021-06-01",
+        "--cvx",
+        "208",
+        "--lot",
+        "FA2",
+        *base,
+    )
+    assert code == 0, out
+    assert revocations() == 1
