@@ -90,6 +90,12 @@ def test_age_over_20_discloses_that_and_nothing_else(client: TestClient, holder_
     assert "20歳以上" in text
     assert "はい" in text
     assert "有効です" in text
+    english = html.unescape(
+        client.get(f"/verify/presentation/{request['id']}", headers={"Accept-Language": "en"}).text
+    )
+    assert "Aged 20 or over" in english
+    assert "Yes" in english
+    assert "Nothing else was received" in english
     for name in UNDISCLOSED:
         assert name not in json.dumps(stored)
     request_doc = client.get(f"/api/v1/presentations/requests/{request['id']}").json()
