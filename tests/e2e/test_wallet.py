@@ -4,7 +4,8 @@ A resident of 20 or more logs in with the card, adds the age credential to the w
 made by WebCrypto, not extractable, kept in IndexedDB); a verifier (a shop) asks for 20歳以上 on
 /verify/presentation; the resident follows the request's link, sees that only 20歳以上であること will be shared
 (not the birth date), consents; the posted vp_token carries exactly one disclosure and a KB-JWT; the verifier's
-page says valid and shows only 20歳以上. Finally the credential is removed from the browser."""
+page says valid and shows only 20歳以上. Another person logging in on the same browser does not see the
+credential; its owner removes it from the browser."""
 
 from __future__ import annotations
 
@@ -67,22 +68,23 @@ def _b64json(part: str) -> Any:
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
-def _adult_card(page: Page, server: Server) -> str:
-    """A card on the demo reader whose holder is 20 or more (born 20 years ago or earlier)."""
+def _adult_card(page: Page, server: Server, skip: int) -> str:
+    """A card on the demo reader whose holder is 20 or more (born 20 years ago or earlier); ``skip`` such cards
+    are passed over (another person)."""
     cutoff = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=366 * 20 + 5)).isoformat()
     serials = [
         (s or "").removeprefix("card-")
         for s in page.locator("label[for^='card-']").evaluate_all("ls => ls.map(l => l.htmlFor)")
     ]
-    for serial in serials:
-        if _query(server, ADULT, (serial, cutoff)):
-            return serial
+    adults = [serial for serial in serials if _query(server, ADULT, (serial, cutoff))]
+    if len(adults) > skip:
+        return adults[skip]
     pytest.fail(f"no card holder of 20 or more on the demo reader: {serials}")
 
 
-def _card_login(page: Page, server: Server) -> None:
+def _card_login(page: Page, server: Server, skip: int = 0) -> None:
     page.goto(server.at("/login/card?next=/my/wallet"))
-    serial = _adult_card(page, server)
+    serial = _adult_card(page, server, skip)
     page.locator(f"#card-{serial}").check()
     page.get_by_label("利用者証明用電子証明書の暗証番号（数字4桁）").fill(AUTH_PIN)
     page.locator("main").get_by_role("button", name="ログイン", exact=True).click()
@@ -181,6 +183,14 @@ def test_wallet_age_over_20(
 
     page.goto(server.at("/my/wallet"))
     held = page.locator("#wallet-list li")
+    expect(held).to_have_count(1)
+    # someone else using the same browser does not see the credential
+    page.locator("header").get_by_role("button", name="ログアウト").click()
+    _card_login(page, server, skip=1)
+    expect(page.locator("#wallet-empty")).to_be_visible()
+    expect(held).to_have_count(0)
+    page.locator("header").get_by_role("button", name="ログアウト").click()
+    _card_login(page, server)
     expect(held).to_have_count(1)
     held.first.get_by_role("button", name="削除").click()
     expect(page.locator("#wallet-message")).to_contain_text("削除しました")

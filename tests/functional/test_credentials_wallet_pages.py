@@ -1,6 +1,7 @@
 """The citizen's wallet over HTTP: login required, the offers listed, a credential issued to a public JWK and bound
 to it (``cnf.jwk``), a private JWK refused on its field (HTML) or as a problem (JSON), the CSRF check, the no-JS
-path (a page, then the ``.sd-jwt`` file), a passkey session refused, the presentation request page."""
+path (a page, then the ``.sd-jwt`` file), a passkey session and a proxy refused, the owner tag that keeps people
+apart in a shared browser, the presentation request page, English."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
-from tests.functional.conftest import CitizenLoginFn, ClientFactory
+from tests.functional.conftest import AS_OF, CitizenLoginFn, ClientFactory
 
 from tsunagu.credentials.core import sdjwt, sdjwt_claims
 from tsunagu.credentials.core.sdjwt_jws import b64u, parse, public_jwk
 from tsunagu.credentials.services import presentations
+from tsunagu.registry.models import Person
 from tsunagu.settings import Settings
 
 PAGE = "/my/wallet"
@@ -245,3 +248,69 @@ def test_the_presentation_request_page(
     assert request_json["response_uri"] == asked.response_uri
     assert request_json["claims"] == [["age_over_20"]]
     assert c.get("/my/wallet/present/no-such-request").status_code == 404
+
+
+def _parent_and_minor(web_db: Callable[[], AbstractContextManager[Session]]) -> tuple[int, int]:
+    adult_before = dt.date(AS_OF.year - 18, AS_OF.month, AS_OF.day)
+    with web_db() as db:
+        rows = db.execute(
+            select(Person.id, Person.household_id, Person.relationship, Person.birth_date)
+            .where(Person.status == "resident", Person.address_suppressed.is_(False))
+            .order_by(Person.household_id, Person.id)
+        ).all()
+    heads = {hh: pid for pid, hh, rel, _b in rows if rel == "head"}
+    for pid, hh, rel, born in rows:
+        if rel == "child" and born > adult_before and hh in heads:
+            return heads[hh], pid
+    pytest.fail("the demo has no household with a minor child")
+
+
+def test_a_proxy_cannot_add_the_persons_credential(
+    new_client: ClientFactory,
+    citizen_session: CitizenLoginFn,
+    csrf: Callable[[TestClient], str],
+    web_db: Callable[[], AbstractContextManager[Session]],
+) -> None:
+    parent, child = _parent_and_minor(web_db)
+    c = new_client()
+    citizen_session(c, parent)
+    c.post("/my/proxies/children", data={"child": str(child), "csrf_token": csrf(c)}, follow_redirects=False)
+    grant = re.search(r"/my/proxies/(\d+)/act", c.get("/my/proxies").text)
+    assert grant is not None
+    c.post(f"/my/proxies/{grant.group(1)}/act", data={"csrf_token": csrf(c)})
+    page = c.get(PAGE)
+    assert "代理人はご本人の証明書をウォレットに追加できません" in page.text
+    assert "wallet-add" not in page.text
+    r = c.post(
+        ISSUE,
+        json={"kind": "age", "holder_jwk": public_jwk(ec.generate_private_key(ec.SECP256R1()))},
+        headers={"X-CSRF-Token": csrf(c), "Accept": "application/json"},
+    )
+    assert r.status_code == 403
+    assert "代理人" in r.json()["detail"]
+
+
+def test_each_person_has_a_stable_pseudonymous_owner_tag(
+    new_client: ClientFactory, citizen_session: CitizenLoginFn, pick_resident: Callable[..., int]
+) -> None:
+    first, second = pick_resident(), pick_resident()
+    tags = []
+    for who in (first, first, second):
+        page = _citizen(new_client, citizen_session, who).get(PAGE)
+        tag = re.search(r'data-owner="([0-9a-f]{32})"', page.text)
+        assert tag is not None
+        tags.append(tag.group(1))
+    assert tags[0] == tags[1]
+    assert tags[0] != tags[2]
+
+
+def test_english(
+    new_client: ClientFactory, citizen_session: CitizenLoginFn, pick_resident: Callable[..., int]
+) -> None:
+    c = new_client(**{"Accept-Language": "en"})
+    citizen_session(c, pick_resident())
+    page = c.get(PAGE)
+    assert "Wallet (digital credentials)" in page.text
+    assert "Age (over 20, over 18)" in page.text
+    assert "Aged 20 or over" in html.unescape(page.text)
+    assert "never leaves it" in page.text

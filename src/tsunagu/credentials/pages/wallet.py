@@ -15,6 +15,8 @@ key); the service audits every issuance."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -27,6 +29,7 @@ from tsunagu.credentials.core.sdjwt_jws import MalformedToken, parse
 from tsunagu.credentials.services import sdjwt_issuance as issuance
 from tsunagu.kernel.access import Access, CitizenPrincipal
 from tsunagu.kernel.clock import JST
+from tsunagu.kernel.crypto import derive_key
 from tsunagu.kernel.errors import DomainError, Forbidden, InvalidInput
 from tsunagu.web.access import citizen_principal, guard
 from tsunagu.web.context import ctx_of
@@ -40,6 +43,7 @@ FILE = f"{ISSUE}/file"
 MEDIA_TYPE = "application/dc+sd-jwt"
 CARD_METHODS = frozenset({"card", "qr"})  # a session opened with the My Number card (on a PC or a phone)
 JWK_MAX = 2000  # characters: a P-256 public JWK is about 130
+OWNER_PURPOSE = "credentials/wallet/owner-tag/1"
 SECTION = {
     "href": PAGE,
     "title": "ウォレット（デジタル証明書）",
@@ -82,6 +86,14 @@ def labels(lang: str) -> dict[str, str]:
     return out
 
 
+def owner_tag(request: Request, person_id: int) -> str:
+    """A pseudonym of the person for the browser wallet (an HMAC of the person id under a key derived from the
+    master secret): the wallet keeps each person's credentials apart in a shared browser without storing who
+    they are."""
+    key = derive_key(ctx_of(request).settings.master_secret(), OWNER_PURPOSE)
+    return hmac.new(key, str(person_id).encode("ascii"), hashlib.sha256).hexdigest()[:32]
+
+
 def _may_issue(me: CitizenPrincipal) -> bool:
     return me.method in CARD_METHODS and me.acting_for is None
 
@@ -121,6 +133,7 @@ def _wallet_page(
         errors=errors or {},
         values=values or {},
         labels_json=json.dumps(labels(lang), ensure_ascii=False),
+        owner=owner_tag(request, me.subject_person_id),
     )
 
 

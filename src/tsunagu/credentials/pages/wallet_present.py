@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tsunagu.credentials.pages.wallet import CITIZEN, CLAIM_LABELS, PAGE, VCT_TITLES, labels
+from tsunagu.credentials.pages.wallet import CITIZEN, CLAIM_LABELS, PAGE, VCT_TITLES, labels, owner_tag
 from tsunagu.credentials.services import presentations
 from tsunagu.web.access import citizen_principal
 from tsunagu.web.context import ctx_of
@@ -55,6 +55,7 @@ def router() -> APIRouter:
             request_url=public_url + REQUEST_API.format(id=asked.id),
             request_json=json.dumps(asked.wallet_json(), ensure_ascii=False),
             labels_json=json.dumps(labels(lang), ensure_ascii=False),
+            owner=owner_tag(request, me.subject_person_id),
         )
 
     return r

@@ -1,7 +1,8 @@
 /* The citizen's wallet in this browser (/my/wallet and /my/wallet/present/{id}).
    One holder key per browser: a P-256 ECDSA key made with WebCrypto, NOT extractable, kept in IndexedDB (the
    private key never leaves the device; only its public JWK is sent to be bound as cnf.jwk). Credentials (SD-JWT
-   VCs, issuer-jwt~disclosure~...~) are kept in IndexedDB too. A presentation keeps only the disclosures of the
+   VCs, issuer-jwt~disclosure~...~) are kept in IndexedDB too, each tagged with the page's pseudonym of the
+   logged-in person, so that people sharing a browser see only their own. A presentation keeps only the disclosures of the
    claims the verifier asks for (and those on the way to them), then a KB-JWT {iat, aud, nonce, sd_hash} signed
    with the holder key (WebCrypto's ECDSA signature is r||s, the JWS format).
    Texts and data come from the page (data-* attributes). No inline script: CSP script-src 'self'. */
@@ -201,9 +202,11 @@
     });
   }
 
-  function allCredentials() {
+  /* The credentials of one person (owner: the page's pseudonym of the logged-in person), newest first. */
+  function allCredentials(owner) {
     return store("credentials", "readonly", function (s) { return s.getAll(); }).then(function (list) {
-      return (list || []).sort(function (a, b) { return a.added < b.added ? 1 : -1; });
+      return (list || []).filter(function (c) { return c.owner === owner; })
+        .sort(function (a, b) { return a.added < b.added ? 1 : -1; });
     });
   }
 
@@ -224,6 +227,13 @@
   }
 
   function label(labels, name) { return (labels[name] || name); }
+
+  /* Claims in the page's order of labels (the issuer's _sd order is sorted digests: meaningless to a person). */
+  function inOrder(names, labels) {
+    var order = Object.keys(labels);
+    function rank(n) { var i = order.indexOf(n); return i < 0 ? order.length : i; }
+    return names.slice().sort(function (a, b) { return rank(a) - rank(b) || (a < b ? -1 : 1); });
+  }
 
   function show(value, labels) {
     if (value === true) { return labels._yes; }
@@ -274,7 +284,7 @@
   function renderList(root, labels) {
     var list = document.getElementById("wallet-list");
     var empty = document.getElementById("wallet-empty");
-    return allCredentials().then(function (creds) {
+    return allCredentials(root.dataset.owner).then(function (creds) {
       list.textContent = "";
       empty.hidden = creds.length > 0;
       return Promise.all(creds.map(function (cred) { return claimsOf(cred.compact).then(function (c) { return [cred, c]; }); }));
@@ -283,7 +293,7 @@
         var cred = row[0], claims = row[1];
         var item = el("li", { "class": "card wallet-credential", "data-vct": cred.vct });
         item.appendChild(el("h3", {}, cred.title || cred.vct));
-        var names = Object.keys(claims).filter(function (n) { return HIDDEN_CLAIMS.indexOf(n) < 0; });
+        var names = inOrder(Object.keys(claims).filter(function (n) { return HIDDEN_CLAIMS.indexOf(n) < 0; }), labels);
         item.appendChild(factsList(claims, names, labels));
         item.appendChild(el("p", {}, root.dataset.msgExpires + " " + dateText(cred.expires_at)));
         var remove = el("button", { type: "button", "class": "button secondary" }, root.dataset.msgRemove);
@@ -312,6 +322,7 @@
           return store("credentials", "readwrite", function (s) {
             return s.put({
               key: issued.vct + "#" + issued.credential_id,
+              owner: root.dataset.owner,
               credential_id: issued.credential_id,
               kind: issued.kind,
               vct: issued.vct,
@@ -352,7 +363,7 @@
     var box = document.getElementById("present-message");
     if (!window.indexedDB || !window.crypto || !crypto.subtle) { say(box, root.dataset.msgUnsupported, true); return; }
     root.hidden = false;
-    Promise.all([allCredentials(), holderKey()]).then(function (found) {
+    Promise.all([allCredentials(root.dataset.owner), holderKey()]).then(function (found) {
       var holder = found[1];
       var matching = found[0].filter(function (c) {
         return c.vct === request.vct && sameKey((issuerPayload(c.compact).cnf || {}).jwk, holder.jwk) &&
@@ -367,7 +378,7 @@
         if (missing.length) { say(box, root.dataset.msgNoCredential, true); return; }
         var shared = document.getElementById("present-shared");
         shared.appendChild(factsList(claims, top, labels));
-        var held = Object.keys(claims).filter(function (n) { return HIDDEN_CLAIMS.indexOf(n) < 0 && top.indexOf(n) < 0; });
+        var held = inOrder(Object.keys(claims).filter(function (n) { return HIDDEN_CLAIMS.indexOf(n) < 0 && top.indexOf(n) < 0; }), labels);
         document.getElementById("present-kept").textContent = held.map(function (n) { return label(labels, n); }).join("、");
         document.getElementById("present-consent").hidden = false;
         var button = document.getElementById("present-button");
