@@ -267,3 +267,17 @@ def test_a_dose_corrected_on_the_health_staff_page_revokes_the_card(
     assert officer.post(path, data=form, follow_redirects=False).status_code == 303
     assert 'data-reason="revoked"' in _verify(client, data={"text": jws})
     assert "失効" in citizen.get(location).text
+
+
+def test_the_pages_in_english(citizen: TestClient, new_client: ClientFactory) -> None:
+    citizen.headers["accept-language"] = "en"
+    page = citizen.get(PAGE)
+    assert "Vaccinations and certificates" in page.text
+    assert "Get a vaccination certificate" in page.text
+    location = _issue(citizen)
+    assert "QR code of the COVID-19 vaccination certificate" in citizen.get(location).text
+    [jws] = citizen.get(f"{location}/card.smart-health-card").json()["verifiableCredential"]
+    visitor = new_client(**{"accept-language": "en"})
+    assert "Verify a vaccination certificate" in visitor.get("/verify").text
+    text = _verify(visitor, data={"text": jws[:-4] + ("AAAA" if not jws.endswith("AAAA") else "BBBB")})
+    assert "The signature is not valid" in text
