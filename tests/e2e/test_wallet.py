@@ -43,6 +43,12 @@ ADULT = (
     "SELECT p.id FROM identity_cards c JOIN registry_persons p ON p.id = c.person_id"
     " WHERE c.serial = ? AND p.status = 'resident' AND p.birth_date <= ?"
 )
+WITH_LICENCE = (
+    "SELECT p.id FROM identity_cards c JOIN registry_persons p ON p.id = c.person_id"
+    " WHERE c.serial = ? AND p.status = 'resident' AND p.birth_date <= ?"
+    " AND EXISTS (SELECT 1 FROM cred_licences l WHERE l.person_id = p.id AND l.state = 'valid'"
+    " AND l.expiry_date > date('now', '+1 month'))"
+)
 KEY_IN_INDEXEDDB = """() => new Promise((resolve, reject) => {
   const open = indexedDB.open("tsunagu-wallet", 1);
   open.onerror = () => reject(open.error);
@@ -68,23 +74,23 @@ def _b64json(part: str) -> Any:
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
-def _adult_card(page: Page, server: Server, skip: int) -> str:
-    """A card on the demo reader whose holder is 20 or more (born 20 years ago or earlier); ``skip`` such cards
-    are passed over (another person)."""
+def _adult_card(page: Page, server: Server, skip: int, sql: str) -> str:
+    """A card on the demo reader whose holder is 20 or more (born 20 years ago or earlier) and matches ``sql``;
+    ``skip`` such cards are passed over (another person)."""
     cutoff = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=366 * 20 + 5)).isoformat()
     serials = [
         (s or "").removeprefix("card-")
         for s in page.locator("label[for^='card-']").evaluate_all("ls => ls.map(l => l.htmlFor)")
     ]
-    adults = [serial for serial in serials if _query(server, ADULT, (serial, cutoff))]
+    adults = [serial for serial in serials if _query(server, sql, (serial, cutoff))]
     if len(adults) > skip:
         return adults[skip]
-    pytest.fail(f"no card holder of 20 or more on the demo reader: {serials}")
+    pytest.fail(f"no card holder of 20 or more (and {sql!r}) on the demo reader: {serials}")
 
 
-def _card_login(page: Page, server: Server, skip: int = 0) -> None:
+def _card_login(page: Page, server: Server, skip: int = 0, sql: str = ADULT) -> None:
     page.goto(server.at("/login/card?next=/my/wallet"))
-    serial = _adult_card(page, server, skip)
+    serial = _adult_card(page, server, skip, sql)
     page.locator(f"#card-{serial}").check()
     page.get_by_label("利用者証明用電子証明書の暗証番号（数字4桁）").fill(AUTH_PIN)
     page.locator("main").get_by_role("button", name="ログイン", exact=True).click()
@@ -196,3 +202,47 @@ def test_wallet_age_over_20(
     expect(page.locator("#wallet-message")).to_contain_text("削除しました")
     expect(held).to_have_count(0)
     expect(page.locator("#wallet-empty")).to_be_visible()
+
+
+def test_wallet_driving_licence_categories(
+    page: Page, browser: Browser, server: Server, axe_check: Check, shot: Shot
+) -> None:
+    """Nested disclosures chosen in the browser: the shop asks for the licence's vehicle categories and expiry;
+    the vp_token carries driving_privileges, each of its elements (array-element disclosures) and expiry_date,
+    and nothing else (no name, birth date, address or licence number)."""
+    _card_login(page, server, sql=WITH_LICENCE)
+    page.locator("#offer-driving_licence").get_by_role("button", name="ウォレットに追加").click()
+    expect(page.locator("#wallet-message")).to_contain_text("ウォレットに追加しました")
+    expect(page.locator("#wallet-list li").first).to_contain_text("運転できる車両の種類")
+    shop = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport=DESKTOP)
+    try:
+        verifier = shop.new_page()
+        verifier.goto(server.at("/verify/presentation"))
+        verifier.get_by_label("運転免許の種類と有効期限").check()
+        verifier.get_by_role("button", name="確認の要求を作る").click()
+        link = verifier.locator("#present-link").get_attribute("href")
+        assert link is not None
+        page.goto(link)
+        shared = page.locator("#present-shared")
+        expect(shared.locator("dt")).to_have_text(["運転できる車両の種類", "有効期限"])
+        expect(page.locator("#present-kept")).to_contain_text("免許証番号")
+        axe_check(page, "wallet licence consent")
+        shot(page, "wallet-present-licence")
+        with page.expect_request(
+            lambda r: r.method == "POST" and "/api/v1/presentations/" in r.url
+        ) as posted:
+            page.get_by_role("button", name="同意して示す").click()
+        vp_token = parse_qs(posted.value.post_data or "")["vp_token"][0]
+        disclosures = [_b64json(d) for d in vp_token.split("~")[1:-1]]
+        named = sorted(d[1] for d in disclosures if len(d) == 3)
+        elements = [d[1] for d in disclosures if len(d) == 2]
+        assert named == ["driving_privileges", "expiry_date"]
+        assert elements, "the list's elements are disclosed with it"
+        assert all(set(e) == {"vehicle_category_code", "issue_date"} for e in elements)
+        expect(page.locator("#present-message")).to_contain_text("相手が確認しました（有効）")
+        verifier.get_by_role("link", name="結果を確認").click()
+        expect(verifier.locator("#result-state")).to_contain_text("有効です")
+        expect(verifier.locator("#disclosed dt")).to_have_text(["運転免許の種類", "有効期限"])
+        expect(verifier.locator("#disclosed")).not_to_contain_text("生年月日")
+    finally:
+        shop.close()
