@@ -199,6 +199,17 @@ def test_without_javascript_the_credential_is_a_download(
         f"{ISSUE}/file", data={"csrf_token": token, "credential": "<html>", "filename": "x"}
     )
     assert not_a_credential.status_code == 422
+    other_issuer = sdjwt.issue(
+        {"age_over_20": True},
+        disclosable=["age_over_20"],
+        key=ec.generate_private_key(ec.SECP256R1()),
+        kid="k",
+        iss=_claims(compact.group(1))["payload"]["iss"],
+        vct=sdjwt_claims.AGE_VCT,
+        iat=1,
+    )
+    forged = c.post(f"{ISSUE}/file", data={"csrf_token": token, "credential": other_issuer, "filename": "x"})
+    assert forged.status_code == 422, "a token signed by another key is not echoed"
 
 
 def test_a_passkey_session_cannot_add(

@@ -7,7 +7,8 @@
   ``X-CSRF-Token``) → JSON out (RFC 9457 problems for refusals); a form (no JavaScript, a JWK pasted from the CLI
   wallet) → a page with the credential and a button that saves it as a ``.sd-jwt`` file.
 - ``POST /my/wallet/credentials/file``: the credential the page shows, as ``application/dc+sd-jwt`` (an
-  attachment). It only echoes back an SD-JWT the form carries (nothing is stored server-side to fetch again).
+  attachment). It only echoes back an SD-JWT VC of this issuer, signature checked, that the form carries (nothing
+  is stored server-side to fetch again).
 - ``GET /my/wallet/present/{request_id}``: in :mod:`tsunagu.credentials.pages.wallet_present`.
 
 Issuing needs a session opened with the card (a passkey session or a proxy cannot bind someone's credential to a
@@ -25,8 +26,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tsunagu.credentials.core import sdjwt, sdjwt_claims
-from tsunagu.credentials.core.sdjwt_jws import MalformedToken, parse
+from tsunagu.credentials.core.sdjwt_jws import MalformedToken, parse, verify
 from tsunagu.credentials.services import sdjwt_issuance as issuance
+from tsunagu.credentials.services.sdjwt_keys import issuer_key
 from tsunagu.kernel.access import Access, CitizenPrincipal
 from tsunagu.kernel.clock import JST
 from tsunagu.kernel.crypto import derive_key
@@ -217,15 +219,21 @@ async def _issue_form(request: Request, me: CitizenPrincipal) -> Response:
     )
 
 
-def _checked_sd_jwt(text: str) -> str:
-    """An SD-JWT as issued (``<issuer-jwt>~<disclosure>~…~``, typ ``dc+sd-jwt``), or :class:`InvalidInput`."""
+def _checked_sd_jwt(request: Request, text: str) -> str:
+    """An SD-JWT VC as this platform issues it (``<issuer-jwt>~<disclosure>~…~``, typ ``dc+sd-jwt``, signed with
+    its issuer key), or :class:`InvalidInput`: the file route echoes nothing else."""
     try:
         parts = sdjwt.split(text)
-        header = parse(parts.issuer_jwt).header
-        if parts.key_binding or header.get("typ") != sdjwt.TYP:
-            raise MalformedToken("not an issued SD-JWT VC")
+        token = parse(parts.issuer_jwt)
+        ours = issuer_key(ctx_of(request).settings)
+        if parts.key_binding or token.header.get("typ") != sdjwt.TYP or token.payload.get("iss") != ours.iss:
+            raise MalformedToken("not an SD-JWT VC of this issuer")
+        if not verify(token, ours.key.public_key()):
+            raise MalformedToken("bad signature")
     except MalformedToken as exc:
-        raise InvalidInput("This is not an SD-JWT VC.", ja="SD-JWT VC ではありません。") from exc
+        raise InvalidInput(
+            "This is not an SD-JWT VC issued here.", ja="ここで発行した SD-JWT VC ではありません。"
+        ) from exc
     return text
 
 
@@ -247,7 +255,7 @@ def router() -> APIRouter:
     async def download(request: Request) -> Response:
         citizen_principal(request)
         form = await request.form()
-        compact = _checked_sd_jwt(str(form.get("credential", "")).strip())
+        compact = _checked_sd_jwt(request, str(form.get("credential", "")).strip())
         name = str(form.get("filename", "credential.sd-jwt"))
         safe = "".join(c for c in name if c.isascii() and (c.isalnum() or c in "-_.")) or "credential.sd-jwt"
         return Response(
