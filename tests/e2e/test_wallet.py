@@ -26,10 +26,11 @@ except ImportError:  # pragma: no cover - the dev lock installs playwright
         raise
     pytest.skip("the playwright Python package is not installed", allow_module_level=True)
 
-from .conftest import DESKTOP, Server
+from .conftest import DESKTOP, PHONE, Server, _clean_env, _run_tsunagu
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from playwright.sync_api import Browser, Page
 
@@ -246,3 +247,65 @@ def test_wallet_driving_licence_categories(
         expect(verifier.locator("#disclosed")).not_to_contain_text("生年月日")
     finally:
         shop.close()
+
+
+def test_without_javascript_the_cli_wallet(
+    browser: Browser, server: Server, viewport: str, axe_check: Check, tmp_path: Path
+) -> None:
+    """JavaScript off: the resident pastes the public JWK of the command-line wallet (`tsunagu credentials wallet
+    init`), saves the credential as a .sd-jwt file, adds it with `wallet add` and answers the shop's request with
+    `wallet present --request URL` (the command the page shows); the shop sees valid and only 20歳以上."""
+    env, wallet = _clean_env(), tmp_path / "wallet"
+    jwk = json.loads(
+        _run_tsunagu(["credentials", "wallet", "init", "--dir", str(wallet), "--json"], env, 60)
+    )["jwk"]
+    size = PHONE if viewport == "phone" else DESKTOP
+    resident = browser.new_context(
+        locale="ja-JP", timezone_id="Asia/Tokyo", viewport=size, java_script_enabled=False
+    )
+    shop = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport=DESKTOP)
+    for ctx in (resident, shop):
+        ctx.set_default_timeout(15_000)
+    try:
+        page = resident.new_page()
+        _card_login(page, server, skip=2)
+        expect(page.locator("#offer-age").get_by_role("button", name="ウォレットに追加")).to_be_hidden()
+        assert (
+            "JavaScript が無効です" in page.content()
+        )  # <noscript>: Chromium's emulation does not render it
+        page.locator("#offer-age summary").click()
+        page.get_by_label("ウォレットの公開鍵（JWK）").first.fill(json.dumps(jwk))
+        page.locator("#offer-age").get_by_role("button", name="発行してファイルで受け取る").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("証明書を発行しました")
+        expect(page.locator("main")).to_contain_text("wallet add --dir ~/.tsunagu-wallet tsunagu-age-")
+        # no axe here: it runs as JavaScript in the page, which is off (the same pages pass it with JavaScript on)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="ファイルに保存").click()
+        assert download.value.suggested_filename.endswith(".sd-jwt")
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        _run_tsunagu(["credentials", "wallet", "add", str(saved), "--dir", str(wallet)], env, 60)
+
+        verifier = shop.new_page()
+        link = _verifier_request(verifier, server, axe_check)
+        page.goto(link)
+        expect(page.locator("#present-asked li")).to_have_text(["20歳以上であること"])
+        page.locator("#present-cli summary").click()
+        command = page.locator("#present-cli code").inner_text()
+        assert command.startswith("tsunagu credentials wallet present --dir ~/.tsunagu-wallet --request ")
+        url = command.rsplit(" ", 1)[1]
+        answer = json.loads(
+            _run_tsunagu(
+                ["credentials", "wallet", "present", "--request", url, "--dir", str(wallet), "--json"],
+                env,
+                60,
+            )
+        )
+        assert answer["status"] == "valid", answer
+        assert answer["disclosed"] == {"age_over_20": True}
+        verifier.get_by_role("link", name="結果を確認").click()
+        expect(verifier.locator("#result-state")).to_contain_text("有効です")
+        expect(verifier.locator("#disclosed dt")).to_have_text(["20歳以上"])
+    finally:
+        shop.close()
+        resident.close()

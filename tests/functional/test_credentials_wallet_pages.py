@@ -72,6 +72,7 @@ def test_the_offers_are_listed_without_inline_script(
     assert page.status_code == 200
     assert "年齢確認（20歳以上・18歳以上）" in page.text
     assert "ウォレットに追加" in page.text
+    assert '<div class="wallet-add-row" hidden><button type="button" class="button wallet-add"' in page.text
     assert "秘密鍵" in page.text
     assert "端末の外に出ることはありません" in page.text
     assert '<script src="/static/wallet.js" defer></script>' in page.text
@@ -251,7 +252,7 @@ def test_the_presentation_request_page(
     assert asked_list is not None
     assert asked_list.group(1) == "<li>20歳以上であること</li>"
     assert asked.aud in main
-    assert f"tsunagu credentials wallet present --request {web_settings.public_url}" in main
+    assert f"wallet present --dir ~/.tsunagu-wallet --request {web_settings.public_url}" in main
     data = re.search(r'data-request="([^"]+)"', main)
     assert data is not None
     request_json = json.loads(html.unescape(data.group(1)))

@@ -349,7 +349,7 @@
     }
     root.hidden = false;
     Array.prototype.forEach.call(document.querySelectorAll("button.wallet-add"), function (button) {
-      button.hidden = false;
+      button.parentNode.hidden = false;
       button.addEventListener("click", function () { addCredential(root, button, labels); });
     });
     renderList(root, labels);
