@@ -138,6 +138,7 @@ def test_a_private_jwk_is_refused(
     assert re.search(r'<textarea id="i-jwk-age"[^>]*aria-invalid="true"', page.text)
     assert 'id="e-jwk-age"' in page.text
     assert 'href="#i-jwk-age"' in page.text
+    assert private["d"] not in page.text, "the private key is not written back into the page"
     problem = c.post(
         ISSUE,
         json={"kind": "age", "holder_jwk": private},

@@ -207,7 +207,8 @@ async def _issue_form(request: Request, me: CitizenPrincipal) -> Response:
     except DomainError as error:
         field = error.field if error.field in ("holder_jwk", "kind") else "kind"
         errors = {kind: [(field, error.message(lang))]}
-        return _wallet_page(request, me, errors=errors, values={kind: text}, status_code=error.status)
+        shown = "" if '"d"' in text else text  # a pasted private key is not written back into the page
+        return _wallet_page(request, me, errors=errors, values={kind: shown}, status_code=error.status)
     title = VCT_TITLES.get(issued.vct, (issued.vct, issued.vct))
     return render(
         request,
