@@ -173,13 +173,14 @@ def _verifier_result(verifier: Page, axe_check: Check, shot: Shot) -> None:
 
 
 def test_wallet_age_over_20(
-    page: Page, browser: Browser, server: Server, axe_check: Check, shot: Shot
+    page: Page, browser: Browser, server: Server, viewport: str, axe_check: Check, shot: Shot
 ) -> None:
-    """The resident's browser (desktop or phone) and the shop's own device (a desktop browser of its own: no
-    cookie or storage shared with the resident)."""
+    """The resident's browser (desktop or phone) and the shop's own device of the same size (a browser of its own:
+    no cookie or storage shared with the resident; a shop's tablet or phone must not scroll sideways either)."""
     _card_login(page, server)
     jwk = _add_age_credential(page, axe_check, shot)
-    shop = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport=DESKTOP)
+    size = PHONE if viewport == "phone" else DESKTOP
+    shop = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport=size)
     try:
         verifier = shop.new_page()
         link = _verifier_request(verifier, server, axe_check)
