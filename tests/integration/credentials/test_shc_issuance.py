@@ -7,6 +7,8 @@ a record too large for one QR code is refused and writes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -208,3 +210,46 @@ def test_the_issuer_key_and_url_come_from_the_master_secret_and_the_public_url()
     assert issuer_url("https://city.example.jp/") == "https://city.example.jp/credentials/shc"
     assert issuer_url("http://localhost:8000") == "https://localhost:8000/credentials/shc"
     assert shc.thumbprint(shc.public_jwk(a.public_key()))
+
+
+def test_two_first_revocations_at_once_both_count(
+    session_factory: sessionmaker[Session],
+    cctx: CredentialsContext,
+    vaccinated: Callable[[int], int],
+    db_backend: str,
+) -> None:
+    """On PostgreSQL the key's CRL counter row is created with ON CONFLICT DO NOTHING and then locked: a second
+    first revocation waits for the first and counts too (it used to fail on the primary key)."""
+    if db_backend != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    cards_ = []
+    for _ in range(2):
+        person = vaccinated(1)
+        with session_factory.begin() as db:
+            cards_.append(issuance.issue_card(db, cctx, person, actor="t"))
+    first = session_factory()
+    outcome: dict[str, object] = {}
+    try:
+        assert revocation.revoke(first, cctx, cards_[0].rid, reason="test", actor="t") == 1
+
+        def second() -> None:
+            try:
+                with session_factory.begin() as db:
+                    outcome["version"] = revocation.revoke(db, cctx, cards_[1].rid, reason="test", actor="t")
+            except Exception as exc:  # noqa: BLE001 - the test reports whatever the second writer met
+                outcome["error"] = exc
+
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        time.sleep(0.3)
+        assert waiter.is_alive()  # blocked on the counter row
+        first.commit()
+    finally:
+        first.close()
+    waiter.join(10)
+    assert outcome == {"version": 2}
+    with session_factory() as db:
+        assert revocation.crl_version(db, cctx.kid) == 2
+        assert {e.split(".")[0] for e in revocation.crl(db, cctx, cctx.kid)["rids"]} == {
+            c.rid for c in cards_
+        }

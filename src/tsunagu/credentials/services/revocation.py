@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
@@ -42,11 +43,21 @@ def revoked_since(db: Session, kid: str, rid: str) -> int | None:
 
 
 def _bump(db: Session, ctx: CredentialsContext, kid: str) -> int:
-    row = db.get(CrlVersion, kid, with_for_update=True)
+    """The key's CRL counter plus one. The counter row is created with INSERT … ON CONFLICT DO NOTHING and then
+    locked, so two first revocations at the same moment queue on the row instead of one failing on the key."""
     now = ctx.clock.now()
-    if row is None:
-        row = CrlVersion(kid=kid, ctr=0, updated_at=now)
-        db.add(row)
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    db.execute(
+        dialect.insert(CrlVersion)
+        .values(kid=kid, ctr=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["kid"])
+    )
+    row = db.execute(
+        select(CrlVersion)
+        .where(CrlVersion.kid == kid)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     row.ctr += 1
     row.updated_at = now
     db.flush()
