@@ -20,6 +20,7 @@ from tsunagu.identity.cards import cli as cards_cli
 from tsunagu.identity.oidc import cli as oidc_cli
 from tsunagu.identity.proxies import cli as proxies_cli
 from tsunagu.kernel.clock import Clock
+from tsunagu.laws import cli as laws_cli
 from tsunagu.linkage import cli as linkage_cli
 from tsunagu.linkage.log import cli as linkage_log_cli
 from tsunagu.linkage.node import cli as node_cli
@@ -93,6 +94,7 @@ def build() -> typer.Typer:
     app.add_typer(procedures_cli.build(wiring.registry_listeners), name="procedures")
     app.add_typer(credentials_cli.build(), name="credentials")
     app.add_typer(health_cli.build(wiring.cli_dose_listeners), name="health")
+    app.add_typer(laws_cli.build(), name="laws")
 
     @db_app.command("upgrade")
     def db_upgrade(
