@@ -159,7 +159,7 @@ class _Reader:
         try:
             yield from parser
         except etree.XMLSyntaxError as exc:
-            line, column = int(exc.lineno or 0), int(exc.offset or 0)
+            line, column = (max(1, int(n or 0)) for n in exc.position)  # 1-based, as lxml says in the message
             message = str(exc.msg or exc)
             if "UTF-8" in message or "encoding" in message.lower():
                 ja = f"UTF-8 として読めないバイトがあります ({message})"
@@ -171,16 +171,22 @@ class _Reader:
 
     def read(self, stream: IO[bytes]) -> Law:
         root_seen = False
+        not_law: LawXmlError | None = None
         for event, element in self.events(stream):
+            if not_law is not None:  # read on: a syntax error (a file cut off after "<L") says more
+                if event == "end":
+                    self.release(element)
+                continue
             if not root_seen:
                 root_seen = True
                 if element.tag != "Law":
-                    raise self.error(
+                    not_law = self.error(
                         _line(element),
                         0,
                         f"法令XMLではありません (ルート要素が <{element.tag}> で、<Law> ではありません)",
                         f"not a law: the root element is <{element.tag}>, not <Law>",
                     )
+                    continue
                 self.law_type = element.get("LawType", "")
                 if not self.law_id:
                     self.law_id = element.get("LawId", "")
@@ -188,6 +194,8 @@ class _Reader:
                 self.start(element)
             else:
                 self.end(element)
+        if not_law is not None:
+            raise not_law
         if not root_seen:  # pragma: no cover - lxml reports an empty document as a syntax error first
             raise self.error(1, 1, "空のファイルです", "empty document")
         if not self.seen_body:
