@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from tsunagu.clikit import emit, fail, progress
+from tsunagu.laws.cli_scan import add_scan_commands
 from tsunagu.laws.core.diff import DifferentLaws, diff
 from tsunagu.laws.core.model import Law, LawXmlError, Provision
 from tsunagu.laws.core.xmlparse import parse_law
@@ -169,4 +170,5 @@ def build() -> typer.Typer:
         )
         emit(as_json, data, "\n".join(lines))
 
+    add_scan_commands(app)
     return app
