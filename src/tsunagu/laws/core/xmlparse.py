@@ -162,7 +162,7 @@ class _Reader:
             line, column = (max(1, int(n or 0)) for n in exc.position)  # 1-based, as lxml says in the message
             message = str(exc.msg or exc)
             if "UTF-8" in message or "encoding" in message.lower():
-                ja = f"UTF-8 として読めないバイトがあります ({message})"
+                ja = f"UTF-8 として読めないバイトがあります。文字コードが違うか、途中で切れています ({message})"
             elif "end of data" in message.lower() or "premature" in message.lower():
                 ja = f"XML が途中で終わっています ({message})"
             else:
