@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tsunagu.cli import build
+from tsunagu.laws.cli_scan import xml_files
 
 LAWS = Path(__file__).resolve().parents[3] / "shared" / "data" / "laws"
 GYOTE = LAWS / "xml" / "405AC0000000088_20240401_504AC0100000052.xml"
@@ -109,3 +110,16 @@ def test_diff_refuses_two_different_laws_and_bad_xml(tmp_path: Path) -> None:
     code, out, _ = run("diff", str(UCPA_2024), str(bad), "--json")
     assert code == 1
     assert as_json(out)["error"] == "bad-xml"
+
+
+def test_a_folder_named_with_dot_dot_is_read(tmp_path: Path) -> None:
+    """A relative path such as ``../shared/data/laws/xml`` is a folder like any other (dot folders inside it are
+    skipped, not paths that go up)."""
+    inside = tmp_path / "a" / "b"
+    inside.mkdir(parents=True)
+    (tmp_path / "a" / "laws").mkdir()
+    (tmp_path / "a" / "laws" / ".hidden").mkdir()
+    (tmp_path / "a" / "laws" / "x.xml").write_text("<x/>", encoding="utf-8")
+    (tmp_path / "a" / "laws" / ".hidden" / "y.xml").write_text("<y/>", encoding="utf-8")
+    found = xml_files([inside / ".." / "laws"])
+    assert [p.name for p in found] == ["x.xml"]

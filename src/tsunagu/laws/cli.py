@@ -10,26 +10,13 @@ from typing import Annotated, Any
 import typer
 
 from tsunagu.clikit import emit, fail, progress
-from tsunagu.laws.cli_scan import add_scan_commands
+from tsunagu.laws.cli_scan import add_scan_commands, xml_files
 from tsunagu.laws.core.diff import DifferentLaws, diff
 from tsunagu.laws.core.model import Law, LawXmlError, Provision
 from tsunagu.laws.core.xmlparse import parse_law
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")]
 PROGRESS_FROM = 5  # files: below this a progress bar is noise
-
-
-def xml_files(paths: list[Path]) -> list[Path]:
-    """The files named, and the ``*.xml`` files in the folders named (sorted, not recursive into dot folders)."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(
-                sorted(p for p in path.rglob("*.xml") if not any(s.startswith(".") for s in p.parts))
-            )
-        else:
-            found.append(path)
-    return found
 
 
 def error_dict(exc: LawXmlError) -> dict[str, Any]:

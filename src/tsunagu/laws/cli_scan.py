@@ -47,7 +47,9 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-def _xml_files(paths: list[Path]) -> list[Path]:
+def xml_files(paths: list[Path]) -> list[Path]:
+    """The files named, and the ``*.xml`` files under the folders named (sorted; dot folders inside them skipped,
+    while a path given with ``..`` is fine)."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -226,7 +228,7 @@ def add_scan_commands(app: typer.Typer) -> None:
                 f"unknown category {', '.join(unknown)} (one of {', '.join(CATEGORIES)})", 2, as_json=as_json
             )
         rules = _rules(rules_file, as_json)
-        files = _xml_files(paths)
+        files = xml_files(paths)
         if not files:
             fail("no law XML files found", 2, as_json=as_json, error_code="not-found")
         laws, errors = _parse_all(files)
@@ -263,7 +265,7 @@ def add_scan_commands(app: typer.Typer) -> None:
         except LabelsError as exc:
             fail(f"{labels_file or 'labels.csv'}: {exc}", 2, as_json=as_json, error_code="bad-labels")
         rules = _rules(rules_file, as_json)
-        files = _xml_files([corpus]) if corpus.is_dir() else []
+        files = xml_files([corpus]) if corpus.is_dir() else []
         if not files:
             fail(
                 f"{corpus}: no law XML files (give --corpus DIR)", 2, as_json=as_json, error_code="not-found"
