@@ -14,23 +14,20 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tsunagu.credentials.core import shc, verify
 from tsunagu.kernel.clock import Clock
-from tsunagu.kernel.crypto import SealedBox, derive_key
+from tsunagu.kernel.crypto import SealedBox, derive_key, derive_p256_key
 from tsunagu.settings import Settings
 
 SHC_KEY_PURPOSE = "credentials/shc/issuer-key/1"
 SHC_RID_PURPOSE = "credentials/shc/rid/1"
 SHC_SEAL_PURPOSE = "credentials/shc/card-seal/1"
 SHC_PATH = "/credentials/shc"
-# The order of P-256 (NIST SP 800-186): a derived scalar is reduced into [1, n-1].
-P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 log = logging.getLogger(__name__)
 
 
 def derive_issuer_key(master: bytes) -> ec.EllipticCurvePrivateKey:
     """The issuer's ES256 key: a P-256 scalar from the master secret (deterministic, so every process and the CLI
     sign with the same key and nothing is stored)."""
-    scalar = int.from_bytes(derive_key(master, SHC_KEY_PURPOSE), "big") % (P256_ORDER - 1) + 1
-    return ec.derive_private_key(scalar, ec.SECP256R1())
+    return derive_p256_key(master, SHC_KEY_PURPOSE)
 
 
 def issuer_url(public_url: str) -> str:

@@ -12,14 +12,24 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_BYTES = 12
+# The order of P-256 (NIST SP 800-186): a derived scalar is reduced into [1, n-1].
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 def derive_key(master: bytes, purpose: str) -> bytes:
     """Derive a 32-byte sub-key for one purpose from the master secret (HMAC-SHA-256 as a PRF)."""
     return hmac.new(master, b"tsunagu/" + purpose.encode(), hashlib.sha256).digest()
+
+
+def derive_p256_key(master: bytes, purpose: str) -> ec.EllipticCurvePrivateKey:
+    """A P-256 signing key for one purpose from the master secret (the derived 32 bytes reduced into [1, n-1]):
+    deterministic, so every process and the CLI sign with the same key and nothing is stored."""
+    scalar = int.from_bytes(derive_key(master, purpose), "big") % (P256_ORDER - 1) + 1
+    return ec.derive_private_key(scalar, ec.SECP256R1())
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tsunagu.credentials.core.sdjwt_claims import AGE_VCT, DRIVING_LICENCE_VCT, QUALIFICATION_VCT
 from tsunagu.credentials.core.sdjwt_jws import jwk_thumbprint, public_jwk
-from tsunagu.kernel.crypto import derive_key
+from tsunagu.kernel.crypto import derive_p256_key
 from tsunagu.settings import Settings
 
 PURPOSE = "credentials/sdjwt-vc/issuer-es256"
 ISSUER_PATH = "/credentials/vc"
 METADATA_PATH = "/.well-known/jwt-vc-issuer" + ISSUER_PATH
-P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 TYPE_NAMES: dict[str, tuple[str, str]] = {
     AGE_VCT: ("年齢確認", "Age"),
@@ -64,8 +63,7 @@ def issuer_key(settings: Settings) -> IssuerKey:
         found = _cache.get(cache_key)
     if found is not None:
         return found
-    scalar = int.from_bytes(derive_key(master, PURPOSE), "big") % (P256_ORDER - 1) + 1
-    key = ec.derive_private_key(scalar, ec.SECP256R1())
+    key = derive_p256_key(master, PURPOSE)
     jwk = public_jwk(key)
     made = IssuerKey(issuer_url(settings), key, jwk_thumbprint(jwk), jwk)
     with _lock:
