@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from tsunagu.settings import Settings
 SHC_KEY_PURPOSE = "credentials/shc/issuer-key/1"
 SHC_RID_PURPOSE = "credentials/shc/rid/1"
 SHC_SEAL_PURPOSE = "credentials/shc/card-seal/1"
+WALLET_OWNER_PURPOSE = "credentials/wallet/owner-tag/1"
 SHC_PATH = "/credentials/shc"
 log = logging.getLogger(__name__)
 
@@ -95,10 +97,11 @@ class CredentialsContext:
     rid_secret: bytes = field(repr=False)
     iss: str
     card_box: SealedBox = field(repr=False)  # seals the stored JWS (an overseas card holds a passport number)
+    wallet_owner_key: bytes = field(repr=False)  # keys the browser wallet's pseudonym of a person
     trusted: dict[str, dict[str, Any]] = field(default_factory=dict)  # other issuers: iss → JWKS
     trusted_crls: dict[str, dict[str, Any]] = field(default_factory=dict)  # their CRLs: kid → CRL
 
-    @property
+    @cached_property
     def kid(self) -> str:
         return shc.thumbprint(shc.public_jwk(self.shc_key.public_key()))
 
@@ -124,6 +127,7 @@ def credentials_context(settings: Settings, clock: Clock) -> CredentialsContext:
         rid_secret=derive_key(master, SHC_RID_PURPOSE),
         iss=issuer_url(settings.public_url),
         card_box=SealedBox(derive_key(master, SHC_SEAL_PURPOSE), b"credentials.shc.card"),
+        wallet_owner_key=derive_key(master, WALLET_OWNER_PURPOSE),
         trusted=trusted,
         trusted_crls=crls,
     )

@@ -27,11 +27,11 @@ from starlette.responses import JSONResponse, Response
 
 from tsunagu.credentials.core import sdjwt, sdjwt_claims
 from tsunagu.credentials.core.sdjwt_jws import MalformedToken, parse, verify
+from tsunagu.credentials.http import credentials_context_of
 from tsunagu.credentials.services import sdjwt_issuance as issuance
 from tsunagu.credentials.services.sdjwt_keys import issuer_key
 from tsunagu.kernel.access import Access, CitizenPrincipal
 from tsunagu.kernel.clock import JST
-from tsunagu.kernel.crypto import derive_key
 from tsunagu.kernel.errors import DomainError, Forbidden, InvalidInput
 from tsunagu.web.access import citizen_principal, guard
 from tsunagu.web.context import ctx_of
@@ -45,7 +45,6 @@ FILE = f"{ISSUE}/file"
 MEDIA_TYPE = "application/dc+sd-jwt"
 CARD_METHODS = frozenset({"card", "qr"})  # a session opened with the My Number card (on a PC or a phone)
 JWK_MAX = 2000  # characters: a P-256 public JWK is about 130
-OWNER_PURPOSE = "credentials/wallet/owner-tag/1"
 SECTION = {
     "href": PAGE,
     "title": "ウォレット（デジタル証明書）",
@@ -92,7 +91,7 @@ def owner_tag(request: Request, person_id: int) -> str:
     """A pseudonym of the person for the browser wallet (an HMAC of the person id under a key derived from the
     master secret): the wallet keeps each person's credentials apart in a shared browser without storing who
     they are."""
-    key = derive_key(ctx_of(request).settings.master_secret(), OWNER_PURPOSE)
+    key = credentials_context_of(request).wallet_owner_key  # derived once, when the app was built
     return hmac.new(key, str(person_id).encode("ascii"), hashlib.sha256).hexdigest()[:32]
 
 
