@@ -47,7 +47,7 @@ class IssuerKey:
         return f"{self.iss}/status/{list_id}"
 
 
-_cache: dict[tuple[bytes, str], IssuerKey] = {}
+_cache: dict[tuple[str, str], IssuerKey] = {}
 _lock = threading.Lock()
 
 
@@ -57,13 +57,19 @@ def issuer_url(settings: Settings) -> str:
 
 def issuer_key(settings: Settings) -> IssuerKey:
     """The issuer key of this installation (derived once per process)."""
-    master = settings.master_secret()
-    cache_key = (master, settings.public_url)
+    # Keyed by where the master secret comes from, so a hit reads no secret file (this runs on every request
+    # that signs or checks a credential); the secret is read only to derive the key on a miss.
+    source = (
+        settings.secret_key.get_secret_value()
+        if settings.secret_key is not None
+        else str(settings.data_dir.absolute())
+    )
+    cache_key = (source, settings.public_url)
     with _lock:
         found = _cache.get(cache_key)
     if found is not None:
         return found
-    key = derive_p256_key(master, PURPOSE)
+    key = derive_p256_key(settings.master_secret(), PURPOSE)
     jwk = public_jwk(key)
     made = IssuerKey(issuer_url(settings), key, jwk_thumbprint(jwk), jwk)
     with _lock:
