@@ -203,7 +203,7 @@ def _check_signature(
     if jwks is None:
         result.add(Reason.UNKNOWN_ISSUER, f"issuer {iss!r} is not in the trust list")
         return
-    key = next((k for k in jwks.get("keys", []) if isinstance(k, dict) and k.get("kid") == kid), None)
+    key = _signing_key(payload, kid, trust)
     if key is None:
         result.add(Reason.UNKNOWN_KEY, f"issuer {iss} has no key {kid}")
         return
