@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from tsunagu.clikit import emit, fail, progress
+from tsunagu.laws.cli_fetch import add_fetch_commands
+from tsunagu.laws.cli_review import add_review_commands
 from tsunagu.laws.cli_scan import add_scan_commands, xml_files
 from tsunagu.laws.core.diff import DifferentLaws, diff
 from tsunagu.laws.core.model import Law, LawXmlError, Provision
@@ -158,4 +160,6 @@ def build() -> typer.Typer:
         emit(as_json, data, "\n".join(lines))
 
     add_scan_commands(app)
+    add_review_commands(app)
+    add_fetch_commands(app)
     return app

@@ -112,7 +112,7 @@ def parse_labels(text: str) -> list[Label]:
 
 
 def default_labels_text() -> str:
-    return files("tsunagu.laws").joinpath("data/labels.csv").read_text(encoding="utf-8")
+    return files("tsunagu.laws").joinpath("data/labels/dev.csv").read_text(encoding="utf-8")
 
 
 def evaluate(labels: Iterable[Label], findings: Iterable[Finding]) -> Evaluation:

@@ -1,0 +1,9 @@
+"""``tsunagu laws`` commands: placeholder, filled in by issue 8's work."""
+
+from __future__ import annotations
+
+import typer
+
+
+def add_review_commands(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
