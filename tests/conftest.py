@@ -63,6 +63,7 @@ APPEND_ONLY_TABLES = (
     "linkage_refusals",
     "proc_application_events",
     "health_doses",
+    "laws_review_events",
 )  # UPDATE and DELETE refused by triggers
 
 

@@ -99,3 +99,6 @@ class AuditAction(StrEnum):
     # SMART Health Cards (issue 7)
     CREDENTIAL_SHC_ISSUED = "credentials:shc:issue"
     CREDENTIAL_SHC_REVOKED = "credentials:shc:revoke"
+    # Law review (issue 8): 法令の取込みとアナログ規制の見直し
+    LAWS_DOCUMENT_IMPORTED = "laws:document:import"
+    LAWS_REVIEW_ITEM_CHANGED = "laws:review_item:change"

@@ -15,6 +15,7 @@ from tsunagu.identity.citizen import models as _identity_citizen  # noqa: F401
 from tsunagu.identity.oidc import models as _identity_oidc  # noqa: F401
 from tsunagu.identity.passkeys import models as _identity_passkeys  # noqa: F401
 from tsunagu.identity.proxies import models as _identity_proxies  # noqa: F401
+from tsunagu.laws import models as _laws  # noqa: F401
 from tsunagu.linkage import models as _linkage  # noqa: F401
 from tsunagu.linkage.exchange import models as _linkage_exchange  # noqa: F401
 from tsunagu.linkage.log import models as _linkage_log  # noqa: F401

@@ -27,6 +27,9 @@ class Permission(StrEnum):
     PAYMENTS_ACCOUNT_COUNTER = "payments:account:counter"  # 金融機関窓口: register accounts held at that bank
     HEALTH_DOSE_READ = "health:dose:read"  # 予防接種担当: see a resident's vaccination record
     HEALTH_DOSE_WRITE = "health:dose:write"  # 予防接種担当: record and correct doses
+    LAWS_REVIEW_READ = "laws:review:read"  # 法令見直し担当: see review items, counts and reports
+    LAWS_REVIEW_WRITE = "laws:review:write"  # 法令見直し担当: move items through the review workflow
+    LAWS_DOCUMENT_IMPORT = "laws:document:import"  # 法令見直し担当: import law XML
 
 
 @dataclass(frozen=True)

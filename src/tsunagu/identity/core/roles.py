@@ -22,6 +22,7 @@ class Role(StrEnum):
         "bank_counter"  # 金融機関の窓口: registers public-fund accounts held at its bank (pay_bank_staff)
     )
     HEALTH_OFFICER = "health_officer"  # 予防接種担当: finds residents, records and corrects vaccination doses
+    LAW_REVIEWER = "law_reviewer"  # 法令見直し担当: imports laws, reviews analog-regulation findings
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -50,6 +51,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BENEFITS_OFFICER: frozenset({P.PAYMENTS_RUN_MANAGE}),
     Role.BANK_COUNTER: frozenset({P.PAYMENTS_ACCOUNT_COUNTER}),
     Role.HEALTH_OFFICER: frozenset({P.REGISTRY_PERSON_READ, P.HEALTH_DOSE_READ, P.HEALTH_DOSE_WRITE}),
+    Role.LAW_REVIEWER: frozenset({P.LAWS_REVIEW_READ, P.LAWS_REVIEW_WRITE, P.LAWS_DOCUMENT_IMPORT}),
 }
 
 

@@ -1,0 +1,1 @@
+"""The laws domain's services: import, review workflow, reports. Services never commit."""
