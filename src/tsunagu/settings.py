@@ -60,6 +60,15 @@ class Settings(BaseSettings):
         'its issuer in "iss" (or an {iss: JWKS} map); CRLs in crl/*.json. This platform\'s own issuer is '
         "always trusted.",
     )
+    laws_cache: Path | None = Field(
+        default=None,
+        description="Where `tsunagu laws fetch` keeps the law XML it fetched, one file per revision. Default: "
+        "~/.cache/tsunagu/laws.",
+    )
+    laws_api_url: str = Field(
+        default="https://laws.e-gov.go.jp/api/2",
+        description="The e-Gov 法令API Version 2 base URL (a mirror or a local test server may stand in).",
+    )
     environment: Literal["production", "demo", "test"] = "production"
     log_level: str = "INFO"
 
