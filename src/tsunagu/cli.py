@@ -146,6 +146,7 @@ def build() -> typer.Typer:
                     f"    {x['client_id']} / {x['client_secret']}  ({x['name']})"
                     for x in DEMO_RELYING_PARTIES
                 ),
+                *([f"  {result.laws}"] if result.laws else []),
             ]
         )
         emit(
@@ -156,6 +157,7 @@ def build() -> typer.Typer:
                 "url": url,
                 "seeded_now": result.seeded_now,
                 "seed": seeded,
+                "laws": result.laws,
                 "logins": logins,
                 "demo_card_pins": DEMO_PINS,
                 "relying_parties": [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu import wiring
 from tsunagu.credentials.services import sdjwt_demo
-from tsunagu.db.engine import make_engine
+from tsunagu.db.engine import make_engine, make_session_factory, unit_of_work
 from tsunagu.db.meta import get_meta, set_meta
 from tsunagu.db.migrate import upgrade
 from tsunagu.health import api as health_api
@@ -20,6 +21,7 @@ from tsunagu.identity import api as identity
 from tsunagu.identity.oidc import api as oidc
 from tsunagu.kernel.clock import JST, Clock, fixed_clock
 from tsunagu.kernel.errors import DomainError
+from tsunagu.laws import api as laws
 from tsunagu.linkage import api as linkage
 from tsunagu.linkage.portal import demo as linkage_demo
 from tsunagu.payments import api as payments
@@ -41,6 +43,7 @@ DEMO_STAFF = (
     ("kyufu", "給付 担当子 (demo)", "demo-kyufu-pass", [identity.Role.BENEFITS_OFFICER]),
     ("bank", "三菱ＵＦＪ銀行 窓口 (demo)", "demo-bank-pass", [identity.Role.BANK_COUNTER]),
     ("hoken", "予防接種 担当子 (demo)", "demo-hoken-pass", [identity.Role.HEALTH_OFFICER]),
+    ("housei", "法令見直し 担当子 (demo)", "demo-housei-pass", [identity.Role.LAW_REVIEWER]),
 )
 DEMO_BANK_STAFF = (("bank", "0005"),)  # the bank counter registers accounts held at its own bank only
 # Which office's queue each demo staff member works (procedures back office).
@@ -235,10 +238,35 @@ def _demo_licences(db: Session, settings: Settings, holders: list[int], as_of: d
     return licences
 
 
+# The current versions of 16 laws beside the repository (not in it): the law reviewer's demo starts with them.
+DEMO_LAWS = Path(__file__).resolve().parents[3] / "shared" / "data" / "laws" / "xml"
+
+
+def _demo_laws(settings: Settings, folder: Path | None) -> str:
+    """Import the demo's laws (each file in its own transaction; a file imported before changes nothing, so this
+    runs on every start). Returns a line for the person starting the demo."""
+    if folder is None:
+        return ""
+    files = sorted(folder.glob("*.xml")) if folder.is_dir() else []
+    if not files:
+        return f"laws: {folder} not found; no laws imported (import some with: tsunagu laws import DIR)"
+    engine = make_engine(settings)
+    try:
+        factory = make_session_factory(engine)
+        report = laws.import_files(
+            lambda: unit_of_work(factory), files, actor="system:demo", max_bytes=settings.laws_max_file_bytes
+        )
+    finally:
+        engine.dispose()
+    failed = f", {report.failed} failed" if report.failed else ""
+    return f"laws: {report.imported} imported, {report.unchanged} already there{failed} ({folder})"
+
+
 @dataclass(frozen=True)
 class DemoResult:
     seeded_now: bool
     info: dict[str, Any]
+    laws: str = ""  # what the law import did (empty when none was asked for)
 
 
 def prepare(
@@ -247,8 +275,24 @@ def prepare(
     as_of: dt.date,
     seed: int = 2022,
     progress: Callable[[int], None] | None = None,
+    laws_dir: Path | None = None,
 ) -> DemoResult:
-    """Migrate and seed once. The seed runs in one transaction: after a crash, re-running starts clean."""
+    """Migrate and seed once. The seed runs in one transaction: after a crash, re-running starts clean. Then the
+    laws in ``laws_dir`` (default: :data:`DEMO_LAWS` for the demo environment, none otherwise) are imported,
+    file by file, on every run (files imported before change nothing)."""
+    result = _seed(settings, residents, as_of, seed, progress)
+    if laws_dir is None and settings.environment == "demo":
+        laws_dir = DEMO_LAWS
+    return DemoResult(result.seeded_now, result.info, _demo_laws(settings, laws_dir))
+
+
+def _seed(
+    settings: Settings,
+    residents: int,
+    as_of: dt.date,
+    seed: int,
+    progress: Callable[[int], None] | None,
+) -> DemoResult:
     upgrade(settings)
     engine = make_engine(settings)
     try:

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     linkage_timeout: float = Field(
         default=5.0, gt=0, le=120, description="Seconds the linkage hub waits for a node's answer."
     )
+    laws_max_file_mb: int = Field(
+        default=64,
+        ge=1,
+        le=4096,
+        description="The largest law XML file `tsunagu laws import` and the upload page accept, in MB (refused "
+        "before parsing).",
+    )
     payments_master_dir: Path | None = Field(
         default=None,
         description="The zengin-code bank and branch master (source-data layout: banks.json, branches/, "
@@ -93,6 +100,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'tsunagu.db').resolve()}"
+
+    @property
+    def laws_max_file_bytes(self) -> int:
+        return self.laws_max_file_mb * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:

@@ -55,6 +55,7 @@ def test_demo_seeds_once_and_reports_json(run: Invoke) -> None:
         "kyufu",
         "bank",
         "hoken",
+        "housei",
     }
     _, out, _ = run("demo", "--no-serve", "--residents", "120", "--json")
     again = _json(out)
