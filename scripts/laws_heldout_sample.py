@@ -33,6 +33,23 @@ TERMS = (
     "選任", "講習", "研修", "掲示", "掲げ", "標識", "閲覧", "縦覧", "備え置", "書面", "交付", "磁気", "ディスク",
     "記録媒体", "出頭", "対面", "提示", "立会", "立ち会",
 )  # fmt: skip
+# Round 2 adds these terms and leaves out provisions that are never labelled positive whatever their words (penal
+# provisions, 読替え, なお従前の例), so that more of the sample is worth reading.
+TERMS_2 = (
+    "証明書",
+    "免許証",
+    "許可証",
+    "通知書",
+    "書類",
+    "常時",
+    "携帯",
+    "備え付け",
+    "写し",
+    "帳簿",
+    "現地",
+    "確認",
+)
+NEVER = ("に処する", "過料", "とあるのは", "なお従前の例")
 
 
 def main() -> int:
@@ -43,12 +60,17 @@ def main() -> int:
     parser.add_argument("--random", type=int, default=150)
     parser.add_argument("--per-term", type=int, default=9)
     parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument("--round", type=int, default=1, choices=(1, 2), help="2: the enriched second sample")
+    parser.add_argument(
+        "--exclude", type=Path, action="append", default=[], help="more labelled CSVs to leave out"
+    )
     args = parser.parse_args()
 
     seen: set[tuple[str, str]] = set()
-    if args.labelled.exists():
-        with args.labelled.open(encoding="utf-8") as f:
-            seen = {(row["law_id"], row["address"]) for row in csv.DictReader(f)}
+    for labelled in [args.labelled, *args.exclude]:
+        if labelled.exists():
+            with labelled.open(encoding="utf-8") as f:
+                seen |= {(row["law_id"], row["address"]) for row in csv.DictReader(f)}
     provisions = []
     articles: dict[tuple[str, str], list[str]] = defaultdict(list)
     for file in sorted(args.corpus.glob("*.xml")):
@@ -58,12 +80,18 @@ def main() -> int:
             articles[(p.law_id, head)].append(f"[{p.address}] {p.text}")
             if p.deleted or not p.text.strip() or (p.law_id, p.address) in seen:
                 continue
+            if args.round == 2 and any(word in p.text for word in NEVER):
+                continue
             provisions.append(p)
     rng = random.Random(args.seed)  # noqa: S311 - a reproducible sample, not a secret
     chosen: dict[tuple[str, str], object] = {}
     for p in rng.sample(provisions, args.random):
         chosen[(p.law_id, p.address)] = p
-    for term in TERMS:
+    terms = TERMS if args.round == 1 else TERMS + TERMS_2
+    if args.round == 2:
+        rng = random.Random(args.seed + 2)  # noqa: S311 - a reproducible sample, not a secret
+        chosen = {}
+    for term in terms:
         pool = [p for p in provisions if term in p.text and (p.law_id, p.address) not in chosen]
         for p in rng.sample(pool, min(args.per_term, len(pool))):
             chosen[(p.law_id, p.address)] = p

@@ -156,9 +156,10 @@ def test_evaluate_fails_when_a_labelled_provision_is_not_in_the_corpus(folder: P
 
 @pytest.mark.skipif(not LAWS.exists(), reason="../shared/data/laws is not here")
 def test_evaluate_the_packaged_labels_on_the_real_corpus_meets_the_bar() -> None:
-    code, out, _ = run("evaluate", "--corpus", str(LAWS), "--json")
+    code, out, _ = run("evaluate", "--set", "all", "--corpus", str(LAWS), "--json")
     assert code == 0, out
     data = json.loads(out)
+    assert data["set"] == "all"
     assert data["labelled"] >= 300
     assert not data["missing"]
     assert data["overall"]["precision"] >= 0.85
@@ -174,3 +175,9 @@ def test_evaluate_the_packaged_labels_on_the_real_corpus_meets_the_bar() -> None
         "media",
         "shomen",
     ]
+
+
+def test_evaluate_names_an_unknown_set() -> None:
+    code, out, error = run("evaluate", "--set", "nope", "--corpus", str(LAWS))
+    assert code == 2
+    assert "nope" in out + error

@@ -253,17 +253,24 @@ def add_scan_commands(app: typer.Typer) -> None:
         mistakes: Annotated[
             bool, typer.Option("--mistakes", help="Also list each miss and false alarm.")
         ] = False,
+        label_set: Annotated[
+            str,
+            typer.Option(
+                "--set",
+                help="Which packaged labelled set: test (held out, the default), tune, dev, or all.",
+            ),
+        ] = "test",
         rules_file: RulesOption = None,
         as_json: AsJson = False,
     ) -> None:
-        """Precision, recall and F1 of the detector per category and overall on the labelled evaluation set."""
+        """Precision, recall and F1 of the detector per category and overall on a labelled evaluation set."""
         try:
-            text = labels_file.read_text(encoding="utf-8") if labels_file else default_labels_text()
+            text = labels_file.read_text(encoding="utf-8") if labels_file else default_labels_text(label_set)
             labels = parse_labels(text)
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"{labels_file}: cannot read ({exc})", 2, as_json=as_json, error_code="not-found")
         except LabelsError as exc:
-            fail(f"{labels_file or 'labels.csv'}: {exc}", 2, as_json=as_json, error_code="bad-labels")
+            fail(f"{labels_file or label_set}: {exc}", 2, as_json=as_json, error_code="bad-labels")
         rules = _rules(rules_file, as_json)
         files = xml_files([corpus]) if corpus.is_dir() else []
         if not files:
@@ -283,6 +290,7 @@ def add_scan_commands(app: typer.Typer) -> None:
         data = {
             "ok": not missing and not errors,
             "labelled": result.labelled,
+            "set": str(labels_file) if labels_file else label_set,
             "missing": missing,
             "categories": [
                 s.as_dict() | {"name_ja": rules.category(s.category).name_ja} for s in result.per_category
@@ -291,7 +299,7 @@ def add_scan_commands(app: typer.Typer) -> None:
             "mistakes": [m.__dict__ for m in result.mistakes] if mistakes else [],
         }
         lines = _score_lines(result)
-        lines.append(f"{result.labelled} labelled provisions")
+        lines.append(f"{result.labelled} labelled provisions ({labels_file or 'set ' + label_set})")
         if mistakes:
             lines += [f"{m.kind} {m.category} {m.law_id} {m.address}" for m in result.mistakes]
         lines += [f"warning: labelled provision not in the corpus: {m}" for m in missing]

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from tsunagu.laws.core.detect import Finding
-from tsunagu.laws.core.evaluate import LabelsError, Score, default_labels_text, evaluate, parse_labels
+from tsunagu.laws.core.evaluate import (
+    LABEL_SETS,
+    LabelsError,
+    Score,
+    default_labels_text,
+    evaluate,
+    parse_labels,
+)
 from tsunagu.laws.core.rules import CATEGORIES
 
 LAWS = Path(__file__).resolve().parents[4] / "shared" / "data" / "laws" / "xml"
@@ -78,8 +85,26 @@ def test_a_bom_is_accepted() -> None:
     assert parse_labels("\ufeff" + HEADER + "L1,main/a1/p1,,x\n")[0].categories == frozenset()
 
 
+@pytest.mark.parametrize("name", LABEL_SETS)
+def test_each_packaged_set_reads_and_none_overlaps(name: str) -> None:
+    labels = parse_labels(default_labels_text(name))
+    assert labels
+    others = {
+        (label.law_id, label.address)
+        for other in LABEL_SETS
+        if other != name
+        for label in parse_labels(default_labels_text(other))
+    }
+    assert [label for label in labels if (label.law_id, label.address) in others] == []
+
+
+def test_an_unknown_set_is_refused() -> None:
+    with pytest.raises(LabelsError, match="nope"):
+        default_labels_text("nope")
+
+
 def test_the_labelled_set_has_300_provisions_and_every_category() -> None:
-    labels = parse_labels(default_labels_text())
+    labels = parse_labels(default_labels_text("all"))
     assert len(labels) >= 300
     present = {c for label in labels for c in label.categories}
     assert present == set(CATEGORIES)
@@ -92,5 +117,5 @@ def test_every_labelled_address_exists_in_the_corpus() -> None:
     from tsunagu.laws.core.xmlparse import parse_law
 
     known = {(p.law_id, p.address) for file in sorted(LAWS.glob("*.xml")) for p in parse_law(file).provisions}
-    missing = [(label.law_id, label.address) for label in parse_labels(default_labels_text())]
+    missing = [(label.law_id, label.address) for label in parse_labels(default_labels_text("all"))]
     assert [key for key in missing if key not in known] == []

@@ -111,8 +111,24 @@ def parse_labels(text: str) -> list[Label]:
     return labels
 
 
-def default_labels_text() -> str:
-    return files("tsunagu.laws").joinpath("data/labels/dev.csv").read_text(encoding="utf-8")
+LABEL_SETS = ("dev", "tune", "test")
+"""The packaged labelled sets (``data/labels/{name}.csv``), in the order they were made:
+
+* ``dev`` — the first set, labelled while the rules were written (the rules were tuned on it);
+* ``tune`` — half of a sample drawn by ``scripts/laws_heldout_sample.py`` and labelled blind; used to improve the
+  rules after its first measurement;
+* ``test`` — the other half of that sample, labelled blind and **held out**: the rules were never changed by looking
+  at it. Its figures are the honest ones."""
+
+
+def default_labels_text(name: str = "test") -> str:
+    """The packaged labelled set ``name`` (one of :data:`LABEL_SETS`), or ``"all"`` for every set together."""
+    if name == "all":
+        parts = [default_labels_text(n) for n in LABEL_SETS]
+        return parts[0] + "".join(p.split("\n", 1)[1] for p in parts[1:])
+    if name not in LABEL_SETS:
+        raise LabelsError(f"unknown labelled set {name!r} (one of {', '.join(LABEL_SETS)}, all)")
+    return files("tsunagu.laws").joinpath(f"data/labels/{name}.csv").read_text(encoding="utf-8")
 
 
 def evaluate(labels: Iterable[Label], findings: Iterable[Finding]) -> Evaluation:
