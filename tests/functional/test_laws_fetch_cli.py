@@ -4,6 +4,7 @@ that does not exist beside one that does, bad IDs and dates, no network, and the
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,3 +146,30 @@ def test_the_cache_and_the_url_come_from_the_environment(
     data = json.loads(out)
     assert data["cache"] == str(tmp_path / "env-cache")
     assert (tmp_path / "env-cache" / f"{GYOSEI_REV}.xml").exists()
+
+
+def test_fetch_then_import(api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TSUNAGU_SECRET_KEY", base64.b64encode(bytes(range(32))).decode())
+    monkeypatch.delenv("TSUNAGU_DATABASE_URL", raising=False)
+    data_dir = tmp_path / "data"
+    upgraded = CliRunner().invoke(build(), ["db", "upgrade", "--data-dir", str(data_dir)])
+    assert upgraded.exit_code == 0, upgraded.stdout
+    args = (
+        GYOSEI,
+        "--import",
+        "--data-dir",
+        str(data_dir),
+        "--base-url",
+        api,
+        "--cache",
+        str(tmp_path / "c"),
+    )
+    code, out, err = run(*args, "--json")
+    assert code == 0, err
+    first = json.loads(out)["import"]
+    assert (first["imported"], first["unchanged"], first["failed"]) == (1, 0, 0)
+    assert first["results"][0]["law_id"] == GYOSEI
+    code, out, _ = run(*args)
+    assert code == 0
+    assert f"import: unchanged {GYOSEI}" in out  # the same revision again changes nothing
+    assert "import: 0 imported, 1 unchanged, 0 failed" in out

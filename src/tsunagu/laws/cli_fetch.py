@@ -1,4 +1,5 @@
-"""``tsunagu laws fetch``: law XML from the e-Gov 法令API Version 2, kept in a file cache (one file per revision)."""
+"""``tsunagu laws fetch``: law XML from the e-Gov 法令API Version 2, kept in a file cache (one file per revision), and
+with ``--import`` handed to the review database (:func:`tsunagu.laws.api.import_files`, each file on its own)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from tsunagu.clikit import emit, err, fail
+from tsunagu.clikit import DATA_DIR_HELP, emit, err, fail, operator, settings_for
+from tsunagu.db.engine import make_engine, make_session_factory, unit_of_work
+from tsunagu.kernel.access import Permission
+from tsunagu.laws import api
 from tsunagu.laws.adapters.egov import (
     DEFAULT_TIMEOUT,
     EgovError,
@@ -19,7 +23,7 @@ from tsunagu.laws.adapters.egov import (
     parse_id,
     write_atomic,
 )
-from tsunagu.settings import load_settings
+from tsunagu.settings import Settings
 
 
 def _asof(value: str | None, as_json: bool) -> dt.date | None:
@@ -60,6 +64,70 @@ def _line(entry: dict[str, Any]) -> str:
     )
 
 
+def _fetch_all(
+    client: EgovLawClient, law_ids: list[str], when: dt.date | None, out: Path | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Fetch each law in turn: (what was fetched, what failed and why); a failure is said on stderr at once."""
+    fetched: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for law_id in law_ids:
+        try:
+            result = client.fetch(law_id, asof=when)
+            file = _copy_out(result, out) if out else result.path
+        except EgovError as exc:
+            errors.append(
+                {"law_id": law_id, "error": exc.code, "message": exc.detail, "message_ja": exc.detail_ja}
+            )
+            err.print(f"[bold red]error:[/] {exc.detail_ja} / {exc.detail}", highlight=False)
+        except OSError as exc:
+            errors.append({"law_id": law_id, "error": "write-failed", "message": str(exc), "message_ja": ""})
+            err.print(f"[bold red]error:[/] {law_id}: 書き込めません / cannot write: {exc}", highlight=False)
+        else:
+            fetched.append(_entry(result, file))
+    return fetched, errors
+
+
+def _import(settings: Settings, files: list[Path]) -> dict[str, Any]:
+    """Import the fetched files into the review database (each file commits on its own)."""
+    me = operator(Permission.LAWS_DOCUMENT_IMPORT)
+    factory = make_session_factory(make_engine(settings))
+    report = api.import_files(
+        lambda: unit_of_work(factory), files, actor=me.username, max_bytes=settings.laws_max_file_bytes
+    )
+    results = [
+        {
+            "file": r.file,
+            "status": r.status,
+            "law_id": r.law_id,
+            "version": r.version,
+            "findings": r.findings,
+            "message": r.error.message_en if r.error else None,
+            "message_ja": r.error.message_ja if r.error else None,
+        }
+        for r in report.results
+    ]
+    return {
+        "ok": report.ok,
+        "imported": report.imported,
+        "unchanged": report.unchanged,
+        "failed": report.failed,
+        "results": results,
+    }
+
+
+def _import_lines(summary: dict[str, Any]) -> list[str]:
+    lines = [
+        f"import: {r['status']} {r['law_id'] or r['file']} {r['version'] or ''} ({r['findings']} findings)"
+        if r["status"] != "failed"
+        else f"import: failed {r['file']}: {r['message']} / {r['message_ja']} (nothing written)"
+        for r in summary["results"]
+    ]
+    lines.append(
+        f"import: {summary['imported']} imported, {summary['unchanged']} unchanged, {summary['failed']} failed"
+    )
+    return lines
+
+
 def add_fetch_commands(app: typer.Typer) -> None:
     """Add ``laws fetch`` to ``app``."""
 
@@ -95,49 +163,29 @@ def add_fetch_commands(app: typer.Typer) -> None:
         timeout: Annotated[
             float, typer.Option("--timeout", min=1, max=600, help="Seconds to wait for each answer.")
         ] = DEFAULT_TIMEOUT,
+        then_import: Annotated[
+            bool, typer.Option("--import", help="Then import the fetched files into the review database.")
+        ] = False,
+        data_dir: Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object instead of text.")] = False,
     ) -> None:
         """Fetch law XML from the e-Gov law API (法令API Version 2) into a cache: a revision already there is not
         fetched again; for a law ID the API's revision list says which revision is in force. Prints per law the ID,
         title, revision, bytes and whether it came from the cache or the network. A law that cannot be fetched is
-        reported; the others are still fetched (exit 1 if any failed)."""
+        reported; the others are still fetched (exit 1 if any failed). With ``--import`` the fetched files are then
+        imported as ``tsunagu laws import`` does (a revision imported before changes nothing)."""
         when = _asof(asof, as_json)
         for law_id in law_ids:
             try:
                 parse_id(law_id)
             except InvalidLawId as exc:
                 fail(f"{exc.detail_ja} / {exc.detail}", 2, as_json=as_json, error_code=exc.code)
-        settings = load_settings()
+        settings = settings_for(data_dir)
         cache_dir = cache or settings.laws_cache or default_cache_dir()
-        fetched: list[dict[str, Any]] = []
-        errors: list[dict[str, Any]] = []
         with EgovLawClient(base_url or settings.laws_api_url, cache_dir, timeout=timeout) as client:
-            for law_id in law_ids:
-                try:
-                    result = client.fetch(law_id, asof=when)
-                    file = _copy_out(result, out) if out else result.path
-                except EgovError as exc:
-                    errors.append(
-                        {
-                            "law_id": law_id,
-                            "error": exc.code,
-                            "message": exc.detail,
-                            "message_ja": exc.detail_ja,
-                        }
-                    )
-                    err.print(f"[bold red]error:[/] {exc.detail_ja} / {exc.detail}", highlight=False)
-                    continue
-                except OSError as exc:
-                    errors.append(
-                        {"law_id": law_id, "error": "write-failed", "message": str(exc), "message_ja": ""}
-                    )
-                    err.print(
-                        f"[bold red]error:[/] {law_id}: 書き込めません / cannot write: {exc}", highlight=False
-                    )
-                    continue
-                fetched.append(_entry(result, file))
+            fetched, errors = _fetch_all(client, law_ids, when, out)
         network = sum(1 for f in fetched if f["source"] == "network")
-        summary = {
+        summary: dict[str, Any] = {
             "ok": not errors,
             "asof": when.isoformat() if when else None,
             "cache": str(cache_dir),
@@ -153,6 +201,11 @@ def add_fetch_commands(app: typer.Typer) -> None:
             f"{len(fetched) - network} from the cache ({cache_dir})"
             + (f"; {len(errors)} failed" if errors else "")
         )
+        if then_import and fetched:
+            imported = _import(settings, [Path(f["file"]) for f in fetched])
+            summary["import"] = imported
+            summary["ok"] = summary["ok"] and imported["ok"]
+            lines += _import_lines(imported)
         emit(as_json, summary, "\n".join(lines))
-        if errors:
+        if not summary["ok"]:
             raise typer.Exit(1)
