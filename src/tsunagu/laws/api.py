@@ -9,6 +9,7 @@ a unit-of-work factory, and then commits each file on its own)."""
 
 from __future__ import annotations
 
+from tsunagu.kernel.errors import NotFound  # ItemNotFound is one (and a LookupError)
 from tsunagu.laws.core.diff import Changed, DifferentLaws, LawDiff, diff
 from tsunagu.laws.core.model import Law, LawXmlError, Provision, Sentence
 from tsunagu.laws.core.review import (
@@ -56,8 +57,6 @@ from tsunagu.laws.services.review import (
     list_items,
     update_item,
 )
-
-NotFound = ItemNotFound
 
 __all__ = [
     "ABSENT_EN",

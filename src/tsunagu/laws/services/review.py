@@ -357,18 +357,15 @@ def counts(db: Session, *, law_id: str | None = None) -> Counts:
 
 def laws(db: Session) -> tuple[LawSummary, ...]:
     """The imported laws by law ID: title and number of the latest version, versions held, present items."""
-    documents = dict(
-        db.execute(select(LawDocument.law_id, func.count()).group_by(LawDocument.law_id)).tuples().all()
+    documents: dict[str, int] = dict(
+        db.execute(select(LawDocument.law_id, func.count()).group_by(LawDocument.law_id)).all()
     )
-    items = dict(
-        db.execute(
-            select(ReviewItem.law_id, func.count())
-            .where(ReviewItem.present.is_(True))
-            .group_by(ReviewItem.law_id)
-        )
-        .tuples()
-        .all()
+    present = (
+        select(ReviewItem.law_id, func.count())
+        .where(ReviewItem.present.is_(True))
+        .group_by(ReviewItem.law_id)
     )
+    items: dict[str, int] = dict(db.execute(present).all())
     latest = db.scalars(
         select(LawDocument).where(LawDocument.is_latest.is_(True)).order_by(LawDocument.law_id)
     ).all()
