@@ -153,6 +153,9 @@ def kanji_number(n: int) -> str:
     """An article number in kanji as laws write it: 4 → 四, 10 → 十, 24 → 二十四, 1305 → 千三百五."""
     if n <= 0:
         return _DIGITS[0] if n == 0 else str(n)
+    if n >= 10_000:  # 万
+        high, rest = divmod(n, 10_000)
+        return kanji_number(high) + "万" + (kanji_number(rest) if rest else "")
     out = []
     for unit, name in ((1000, "千"), (100, "百"), (10, "十")):
         digit, n = divmod(n, unit)
