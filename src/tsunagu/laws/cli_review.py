@@ -66,8 +66,8 @@ def _filter(
 
 def _file_dict(r: imports.FileResult) -> dict[str, Any]:
     data: dict[str, Any] = {
-        k: v for k, v in dataclasses.asdict(r).items() if k != "error"
-    }  # asdict copies the error too
+        f.name: getattr(r, f.name) for f in dataclasses.fields(r) if f.name != "error"
+    }  # not asdict: it would deep-copy the exception
     data["error"] = (
         None
         if r.error is None
