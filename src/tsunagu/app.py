@@ -34,6 +34,7 @@ from tsunagu.identity.passkeys import pages as passkey_pages
 from tsunagu.identity.proxies import pages as proxy_pages
 from tsunagu.kernel.access import Access
 from tsunagu.kernel.clock import Clock
+from tsunagu.laws import pages as laws_pages
 from tsunagu.linkage import api as linkage_api
 from tsunagu.linkage.exchange import http as linkage_http
 from tsunagu.linkage.notices import pages as notice_pages
@@ -104,6 +105,12 @@ def _install_credentials(app: FastAPI, ctx: AppContext) -> None:
     ctx.extras.setdefault("my_sections", []).append(dict(wallet_pages.SECTION))
 
 
+def _install_staff_offices(app: FastAPI) -> None:
+    """Staff pages of domains that need no context of their own: vaccinations, law review."""
+    app.include_router(health_pages.router())
+    app.include_router(laws_pages.router())
+
+
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     clock = clock or Clock()
     engine = make_engine(settings)
@@ -167,7 +174,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(procedures_staff_pages.router())
     ctx.extras.setdefault("my_sections", []).append(dict(procedures_citizen_pages.SECTION))
     _install_payments(app, ctx)
-    app.include_router(health_pages.router())
+    _install_staff_offices(app)
     _install_credentials(app, ctx)
     notice_pages.install(ctx)
     app.include_router(linkage_http.router(lambda _request: exchange))
