@@ -83,14 +83,12 @@ def main() -> int:
             if args.round == 2 and any(word in p.text for word in NEVER):
                 continue
             provisions.append(p)
-    rng = random.Random(args.seed)  # noqa: S311 - a reproducible sample, not a secret
+    # Round 2 draws with seed + 2 (rounds 2-5 were drawn with --round 2 --random 0 and seeds 20261126-20261129).
+    rng = random.Random(args.seed + (2 if args.round == 2 else 0))  # noqa: S311 - reproducible, not a secret
     chosen: dict[tuple[str, str], object] = {}
     for p in rng.sample(provisions, args.random):
         chosen[(p.law_id, p.address)] = p
     terms = TERMS if args.round == 1 else TERMS + TERMS_2
-    if args.round == 2:
-        rng = random.Random(args.seed + 2)  # noqa: S311 - a reproducible sample, not a secret
-        chosen = {}
     for term in terms:
         pool = [p for p in provisions if term in p.text and (p.law_id, p.address) not in chosen]
         for p in rng.sample(pool, min(args.per_term, len(pool))):
