@@ -1,8 +1,9 @@
 """A client of the e-Gov 法令API Version 2 (``https://laws.e-gov.go.jp/api/2``) that keeps the law XML it fetches in a
 file cache, one file per revision.
 
-What the API is, from its OpenAPI document (``/api/2/swagger-ui/lawapi-v2.yaml``, v2.1.138) and what others measured
-against it in 2026 (see docs/cli.md, the laws section):
+What the API is, from its OpenAPI document (``/api/2/swagger-ui/lawapi-v2.yaml``, v2.1.138) and from what others
+measured against it (okamyuji/egov-law-sync ``docs/measurements.md``, 2026-09-11; ouchinao/zeibun
+``docs/egov-law-api-v2.md``, 2026-09-23); none of it was checked from here, which has no internet:
 
 - ``GET /law_revisions/{law_id_or_num}`` → ``{"law_info": {...}, "revisions": [revision_info, ...]}``, the newest
   ``law_revision_id`` first. A revision has ``law_revision_id`` (``{LawId}_{YYYYMMDD}_{amending LawId}``, the date
