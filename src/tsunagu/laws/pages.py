@@ -195,8 +195,7 @@ def _too_big(request: Request, limit: int) -> bool:
 
 
 def _max_file_bytes(request: Request) -> int:
-    found = getattr(ctx_of(request).settings, "laws_max_file_bytes", api.DEFAULT_MAX_BYTES)
-    return int(found)
+    return ctx_of(request).settings.laws_max_file_bytes
 
 
 # --- routes --------------------------------------------------------------------------------------------------
