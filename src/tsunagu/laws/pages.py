@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -28,6 +27,7 @@ from tsunagu.kernel.access import Access, Permission
 from tsunagu.kernel.errors import NotFound
 from tsunagu.laws import api
 from tsunagu.laws.core import draft as drafts
+from tsunagu.laws.review_form import Errors, form_values, item_values, message, parse_change, refused_fields
 from tsunagu.web.access import guard, staff_principal
 from tsunagu.web.context import ctx_of
 from tsunagu.web.templating import language, render
@@ -46,7 +46,6 @@ MEDIA = {
     "html": "text/html; charset=utf-8",
 }
 FILTER_KEYS = ("category", "status", "law", "ministry", "phase", "q", "absent")
-Errors = list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -81,99 +80,6 @@ def filters_of(request: Request) -> Filters:
 def _page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
     return max(1, int(raw)) if raw.isdigit() and len(raw) < 7 else 1
-
-
-def _message(lang: str, ja: str, en: str) -> str:
-    return en if lang == "en" else ja
-
-
-# --- the workflow form ---------------------------------------------------------------------------------------
-
-FORM_FIELDS = ("expected_version", "status", "phase", "ministry", "deadline", "notes", "note")
-REASON_FIELDS = {
-    "bad-transition": ("status",),
-    "decide-first": ("status",),
-    "unknown-status": ("status",),
-    "bad-phase": ("phase",),
-    "ministry-too-long": ("ministry",),
-    "notes-too-long": ("notes",),
-    "note-too-long": ("note",),
-    "reopen-needs-note": ("note",),
-}
-
-
-def _refused_fields(reason: str, values: dict[str, str]) -> tuple[str, ...]:
-    if reason == "decision-incomplete":
-        return tuple(f for f in ("phase", "ministry", "deadline") if not values.get(f))
-    return REASON_FIELDS.get(reason, ())
-
-
-@dataclass(frozen=True)
-class Change:
-    expected_version: int
-    status: str
-    phase: int | None
-    ministry: str | None
-    deadline: dt.date | None
-    notes: str
-    note: str
-
-
-def parse_change(values: dict[str, str], lang: str) -> tuple[Change | None, Errors]:
-    """The form as a change, or the fields that cannot be read (told on their field)."""
-    errors: Errors = []
-    phase: int | None = None
-    if values.get("phase"):
-        if values["phase"] in {str(p) for p in api.PHASES}:
-            phase = int(values["phase"])
-        else:
-            errors.append(("phase", _message(lang, "フェーズを選んでください。", "Choose a phase.")))
-    deadline: dt.date | None = None
-    if values.get("deadline"):
-        try:
-            deadline = dt.date.fromisoformat(values["deadline"])
-        except ValueError:
-            errors.append(
-                (
-                    "deadline",
-                    _message(
-                        lang,
-                        "期限を日付で入力してください（例: 2026-03-31）。",
-                        "Enter a date (e.g. 2026-03-31).",
-                    ),
-                )
-            )
-    version = values.get("expected_version", "")
-    if not version.isdigit() or len(version) > 9:
-        errors.append(("status", _message(lang, "フォームを開き直してください。", "Reload the form.")))
-    if errors:
-        return None, errors
-    return Change(
-        int(version),
-        values.get("status", ""),
-        phase,
-        values.get("ministry") or None,
-        deadline,
-        values.get("notes", ""),
-        values.get("note", ""),
-    ), []
-
-
-async def _form_values(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(form.get(k, "")).strip() for k in FORM_FIELDS}
-
-
-def _item_values(item: api.ItemDetail) -> dict[str, str]:
-    return {
-        "expected_version": str(item.version),
-        "status": item.status,
-        "phase": str(item.phase or ""),
-        "ministry": item.ministry or "",
-        "deadline": item.deadline.isoformat() if item.deadline else "",
-        "notes": item.notes,
-        "note": "",
-    }
 
 
 # --- uploads -------------------------------------------------------------------------------------------------
@@ -242,7 +148,7 @@ def _item_page(
         item = api.get_item(db, item_id)
     if item is None:
         raise api.ItemNotFound(item_id)
-    shown = dict(values or _item_values(item))
+    shown = dict(values or item_values(item))
     if refusal or errors:  # resubmitting goes on from what is stored now
         shown["expected_version"] = str(item.version)
     return render(
@@ -335,7 +241,7 @@ def router() -> APIRouter:
     @r.post("/items/{item_id}", dependencies=WRITE)
     async def change(request: Request, item_id: int) -> Response:
         me, lang = staff_principal(request), language(request)
-        values = await _form_values(request)
+        values = await form_values(request)
         parsed, errors = parse_change(values, lang)
         if parsed is None:
             return _item_page(request, item_id, values=values, errors=errors, status_code=422)
@@ -355,14 +261,12 @@ def router() -> APIRouter:
                     note=parsed.note,
                 )
         except api.ReviewConflict as exc:
-            message = _message(lang, exc.message_ja, exc.message_en)
-            return _item_page(request, item_id, values=values, refusal=message, status_code=409)
+            told = message(lang, exc.message_ja, exc.message_en)
+            return _item_page(request, item_id, values=values, refusal=told, status_code=409)
         except api.ReviewError as exc:
-            message = _message(lang, exc.message_ja, exc.message_en)
-            invalid = _refused_fields(exc.reason, values)
-            return _item_page(
-                request, item_id, values=values, refusal=message, invalid=invalid, status_code=422
-            )
+            told = message(lang, exc.message_ja, exc.message_en)
+            invalid = refused_fields(exc.reason, values)
+            return _item_page(request, item_id, values=values, refusal=told, invalid=invalid, status_code=422)
         done = "unchanged" if before is not None and before.version == after.version else "saved"
         return RedirectResponse(f"{PREFIX}/items/{item_id}?done={done}", status_code=303)
 
@@ -380,7 +284,7 @@ def router() -> APIRouter:
                 "laws/import.html",
                 status_code=status_code,
                 results=None,
-                error=_message(lang, ja, en),
+                error=message(lang, ja, en),
                 max_files=MAX_UPLOAD_FILES,
             )
 
