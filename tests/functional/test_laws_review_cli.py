@@ -123,6 +123,9 @@ def test_the_workflow_from_the_command_line(run: Invoke, folder: Path) -> None:
     ]
     assert detail["events"][-1]["note"] == "再検討"
     assert detail["notes"] == "完了"
+    _, out, _ = run("laws", "redetect", "--json")
+    assert {law["law_id"] for law in as_json(out)["laws"]} == {"405AC0000000999", "405AC0000000998"}
+    assert all(law["new_items"] == law["absent_items"] == 0 for law in as_json(out)["laws"])
     run("laws", "item", "99999", code=1)
     run("laws", "review", "99999", "--status", "decided", code=1)
     _, out, _ = run("laws", "items", "--status", "decided")

@@ -102,3 +102,4 @@ class AuditAction(StrEnum):
     # Law review (issue 8): 法令の取込みとアナログ規制の見直し
     LAWS_DOCUMENT_IMPORTED = "laws:document:import"
     LAWS_REVIEW_ITEM_CHANGED = "laws:review_item:change"
+    LAWS_FINDINGS_REDETECTED = "laws:document:redetect"

@@ -1,7 +1,8 @@
 """Public interface of the laws domain (the only module other packages may import): the law model, the streaming
 law XML parser, the diff between two versions of a law, and the law-review database: importing law XML
-(:func:`import_files`, :func:`import_bytes`), the review items and their workflow (:func:`list_items`,
-:func:`get_item`, :func:`update_item`, :func:`counts`, :func:`laws`) and reports (:func:`report`).
+(:func:`import_files`, :func:`import_bytes`; :func:`redetect` after the rules changed), the review items and
+their workflow (:func:`list_items`, :func:`get_item`, :func:`update_item`, :func:`counts`, :func:`laws`) and
+reports (:func:`report`).
 
 Statuses ``todo`` 未着手 → ``decided`` 見直し方針決定 → ``done`` 見直し済; phases 1 デジタル完結の補助, 2 一部自動化,
 3 完全自動化. Services never commit: the caller's session is the unit of work (``import_files`` may also be given
@@ -35,6 +36,7 @@ from tsunagu.laws.services.imports import (
     import_bytes,
     import_files,
 )
+from tsunagu.laws.services.redetect import Redetected, redetect
 from tsunagu.laws.services.reports import FORMATS, report
 from tsunagu.laws.services.review import (
     UNSET,
@@ -91,6 +93,7 @@ __all__ = [
     "LawXmlError",
     "NotFound",
     "Provision",
+    "Redetected",
     "ReviewConflict",
     "ReviewError",
     "Sentence",
@@ -106,6 +109,7 @@ __all__ = [
     "list_items",
     "next_statuses",
     "parse_law",
+    "redetect",
     "report",
     "update_item",
 ]

@@ -1,4 +1,4 @@
-"""``tsunagu laws import|items|item|review|report|counts``: the law-review database from the command line.
+"""``tsunagu laws import|redetect|items|item|review|report|counts``: the law-review database from the command line.
 
 The operator acts with their own authority over the data directory (actor ``cli:<user>``). ``import`` commits each
 file on its own (a file that cannot be read writes nothing; the others go on; exit 1 if any failed). Workflow
@@ -21,7 +21,7 @@ from tsunagu.kernel.access import Permission
 from tsunagu.laws.cli_scan import xml_files
 from tsunagu.laws.core.review import PHASE_JA, STATUS_JA, STATUSES
 from tsunagu.laws.core.rules import CATEGORIES
-from tsunagu.laws.services import imports, reports, review
+from tsunagu.laws.services import imports, redetect, reports, review
 from tsunagu.settings import Settings
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)]
@@ -180,6 +180,23 @@ def _add_import(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
+def _add_redetect(app: typer.Typer) -> None:
+    @app.command("redetect")
+    def redetect_cmd(law: Law = None, data_dir: DataDir = None, as_json: AsJson = False) -> None:
+        """Run the detector's current rules again over the latest version of every imported law (or of --law)
+        and update the review items as a new version would (importing the same file again changes nothing)."""
+        me = operator(Permission.LAWS_DOCUMENT_IMPORT)
+        with unit_of_work(_sessions(settings_for(data_dir))) as db:
+            done = redetect.redetect(db, actor=me.username, law_id=law)
+        lines = [
+            f"{r.law_id} {r.version} {r.title}: {r.findings} findings; {r.new_items} new items, "
+            f"{r.absent_items} no longer found, {r.restored_items} found again"
+            for r in done
+        ]
+        lines.append(f"{len(done)} laws checked again")
+        emit(as_json, {"ok": True, "laws": [dataclasses.asdict(r) for r in done]}, "\n".join(lines))
+
+
 def _add_reading(app: typer.Typer) -> None:
     @app.command("items")
     def items_cmd(
@@ -332,8 +349,9 @@ def _add_report(app: typer.Typer) -> None:
 
 
 def add_review_commands(app: typer.Typer) -> None:
-    """Add ``import``, ``items``, ``item``, ``counts``, ``review`` and ``report`` to ``app``."""
+    """Add ``import``, ``redetect``, ``items``, ``item``, ``counts``, ``review`` and ``report`` to ``app``."""
     _add_import(app)
+    _add_redetect(app)
     _add_reading(app)
     _add_review(app)
     _add_report(app)

@@ -276,3 +276,45 @@ def test_the_whole_corpus_imports_and_reimports_as_unchanged(
         law_id, version = f.stem.split("_", 1)
         newest[law_id] = max(newest.get(law_id, ""), version)
     assert latest == newest
+
+
+def test_redetect_brings_items_in_line_with_the_current_rules(
+    uow: Uow, session_factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Imported under rules that found only the first article, the law is checked again with the real rules: the
+    other findings become items, the reviewed one keeps its review, and a second run changes nothing."""
+    path = write(tmp_path, "20200101", [EYES, POSTED, PAPER, PLAIN])
+    monkeypatch.setattr(
+        imports,
+        "detect_law",
+        lambda provisions: [f for f in detect_law(provisions) if f.address == "main/a1/p1"],
+    )
+    laws.import_files(uow, [path], actor="test")
+    monkeypatch.undo()
+    with uow() as db:
+        [first] = laws.list_items(db, laws.ItemFilter()).items
+        laws.update_item(db, first.id, actor="test", expected_version=first.version, notes="確認済み")
+    with uow() as db:
+        [done] = laws.redetect(db, actor="test:rules")
+    found = expected(path.read_bytes(), path.name)
+    assert (done.law_id, done.findings, done.new_items, done.absent_items) == (
+        LAW_ID,
+        len(found),
+        len(found) - 1,
+        0,
+    )
+    assert {(a, c) for _, a, c, present, _ in items_state(session_factory) if present} == found
+    with session_factory() as db:
+        kept = laws.get_item(db, first.id)
+        assert kept is not None
+        assert kept.notes == "確認済み"
+        assert db.scalars(select(LawDocument)).one().findings == len(found)
+        assert db.scalar(select(AuditEntry.subject).where(AuditEntry.action == "laws:document:redetect")) == (
+            f"law:{LAW_ID}"
+        )
+    state = items_state(session_factory)
+    with uow() as db:
+        [again] = laws.redetect(db, actor="test:rules", law_id=LAW_ID)
+        assert laws.redetect(db, actor="test:rules", law_id="405AC0000000000") == ()
+    assert (again.new_items, again.absent_items, again.restored_items) == (0, 0, 0)
+    assert items_state(session_factory) == state

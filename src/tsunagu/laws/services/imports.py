@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu.audit import api as audit
 from tsunagu.laws.core.detect import Finding, detect_law
-from tsunagu.laws.core.model import Law, LawXmlError
+from tsunagu.laws.core.model import Law, LawXmlError, Provision
 from tsunagu.laws.core.xmlparse import parse_law
 from tsunagu.laws.models import LawDocument, LawProvision, ReviewEvent, ReviewItem
 
@@ -183,7 +183,7 @@ def insert_provisions(db: Session, document_id: int, law: Law) -> None:
 
 
 @dataclass(frozen=True)
-class _ItemChanges:
+class ItemChanges:
     new: int
     absent: int
     restored: int
@@ -203,10 +203,16 @@ def _finding_values(f: Finding, document_id: int, position: int) -> dict[str, ob
 
 
 def upsert_items(
-    db: Session, doc: LawDocument, parsed: _Parsed, *, actor: str, now: dt.datetime
-) -> _ItemChanges:
+    db: Session,
+    doc: LawDocument,
+    provisions: Sequence[Provision],
+    findings: Sequence[Finding],
+    *,
+    actor: str,
+    now: dt.datetime,
+) -> ItemChanges:
     """Bring the law's review items in line with its new latest version, in bulk."""
-    positions = {p.address: i for i, p in enumerate(parsed.law.provisions)}
+    positions = {p.address: i for i, p in enumerate(provisions)}
     existing = {
         (row.address, row.category): row
         for row in db.execute(
@@ -221,7 +227,7 @@ def upsert_items(
             ).where(ReviewItem.law_id == doc.law_id)
         )
     }
-    found = {(f.address, f.category): f for f in parsed.findings}
+    found = {(f.address, f.category): f for f in findings}
     inserts, updates, events = [], [], []
     restored = 0
     for key, f in found.items():
@@ -281,7 +287,7 @@ def upsert_items(
         )
     if events:
         conn.execute(insert(_EVENTS), events)
-    return _ItemChanges(len(inserts), len(gone), restored)
+    return ItemChanges(len(inserts), len(gone), restored)
 
 
 def _presence_event(
@@ -307,7 +313,11 @@ def _write(db: Session, parsed: _Parsed, *, actor: str, now: dt.datetime) -> Fil
     """Write one parsed file in the caller's transaction (or savepoint)."""
     doc = _insert_document(db, parsed, actor=actor, now=now)
     insert_provisions(db, doc.id, parsed.law)
-    changes = upsert_items(db, doc, parsed, actor=actor, now=now) if doc.is_latest else _ItemChanges(0, 0, 0)
+    changes = (
+        upsert_items(db, doc, parsed.law.provisions, parsed.findings, actor=actor, now=now)
+        if doc.is_latest
+        else ItemChanges(0, 0, 0)
+    )
     audit.record(
         db,
         actor,
