@@ -31,13 +31,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from lxml import etree
-
+# The corpus, the bare-lxml baseline and the balanced split are the parse benchmark's (run from bench/).
+from laws_parse import DATA, bare_lxml, files_in, split
 from tsunagu.laws.core.detect import detect_law
 from tsunagu.laws.core.rules import Rules, default_rules_text, parse_rules
 from tsunagu.laws.core.xmlparse import parse_law
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "laws"
 # The national corpus (e-Gov 法令検索's "all laws" XML bulk download, bulkdownload?file_section=1), as measured on
 # 2026-09-11 by okamyuji/egov-law-sync (docs/measurements.md, commit 43253f3): 324 MB zip, 3,618 MB of XML expanded,
 # 10,702 files (one per revision: the current one of each law, plus amendments not yet in force), 8,997 law IDs, the
@@ -68,21 +67,6 @@ def parse_only(files: list[Path]) -> int:
     return sum(len(parse_law(file).provisions) for file in files)
 
 
-def bare_lxml(files: list[Path]) -> int:
-    return sum(sum(1 for _ in etree.parse(str(file)).getroot().iter()) for file in files)
-
-
-def split(files: list[Path], parts: int) -> list[list[Path]]:
-    """Balanced by size: the biggest files first, each to the lightest share."""
-    shares: list[list[Path]] = [[] for _ in range(parts)]
-    sizes = [0] * parts
-    for file in sorted(files, key=lambda f: f.stat().st_size, reverse=True):
-        lightest = sizes.index(min(sizes))
-        shares[lightest].append(file)
-        sizes[lightest] += file.stat().st_size
-    return shares
-
-
 def timed(runs: list[float], work: Callable[[], T]) -> T:
     started = time.perf_counter()
     result = work()
@@ -99,7 +83,7 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     load_at_start = os.getloadavg()[0]
-    files = sorted([*args.data.glob("xml/*.xml"), *args.data.glob("xml-history/*.xml")])
+    files = files_in(args.data)
     if not files:
         raise SystemExit(f"no law XML under {args.data}")
     megabytes = sum(f.stat().st_size for f in files) / 1e6
