@@ -259,6 +259,7 @@ def router() -> APIRouter:
                     deadline=parsed.deadline,
                     notes=parsed.notes,
                     note=parsed.note,
+                    now=ctx_of(request).clock.now(),
                 )
         except api.ReviewConflict as exc:
             told = message(lang, exc.message_ja, exc.message_en)
@@ -312,6 +313,7 @@ def router() -> APIRouter:
                     data,
                     actor=me.username,
                     max_bytes=_max_file_bytes(request),
+                    now=app.clock.now(),
                 )
             results.extend(report.results)
         outcome = api.ImportReport(tuple(results))

@@ -346,7 +346,9 @@ def _write(db: Session, parsed: _Parsed, *, actor: str, now: dt.datetime) -> Fil
     )
 
 
-def _import_in_savepoint(db: Session, name: str, data: bytes, *, actor: str, max_bytes: int) -> FileResult:
+def _import_in_savepoint(
+    db: Session, name: str, data: bytes, *, actor: str, max_bytes: int, now: dt.datetime | None
+) -> FileResult:
     digest = hashlib.sha256(data).hexdigest()
     known = _known(db, digest)
     if known is not None:
@@ -357,7 +359,7 @@ def _import_in_savepoint(db: Session, name: str, data: bytes, *, actor: str, max
         return _failed(name, exc)
     try:
         with db.begin_nested():
-            return _write(db, parsed, actor=actor, now=dt.datetime.now(dt.UTC))
+            return _write(db, parsed, actor=actor, now=now or dt.datetime.now(dt.UTC))
     except IntegrityError:  # the same file imported at the same moment by someone else
         known = _known(db, digest)
         if known is None:
@@ -366,21 +368,30 @@ def _import_in_savepoint(db: Session, name: str, data: bytes, *, actor: str, max
 
 
 def import_bytes(
-    db: Session, name: str, data: bytes, *, actor: str, max_bytes: int = DEFAULT_MAX_BYTES
+    db: Session,
+    name: str,
+    data: bytes,
+    *,
+    actor: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    now: dt.datetime | None = None,
 ) -> ImportReport:
     """Import one uploaded file (``name`` as the browser gave it: its ``{LawId}_{date}_{amend}`` part gives the
-    law and version) in the caller's transaction; a failure writes nothing and leaves the session usable."""
-    return ImportReport((_import_in_savepoint(db, name, data, actor=actor, max_bytes=max_bytes),))
+    law and version) in the caller's transaction; a failure writes nothing and leaves the session usable. ``now``
+    stamps what is written (the caller's clock; the system clock when not given)."""
+    return ImportReport((_import_in_savepoint(db, name, data, actor=actor, max_bytes=max_bytes, now=now),))
 
 
-def _import_in_uow(uow: Uow, path: Path, *, actor: str, max_bytes: int) -> FileResult:
+def _import_in_uow(
+    uow: Uow, path: Path, *, actor: str, max_bytes: int, now: dt.datetime | None
+) -> FileResult:
     name = str(path)
     try:
         data = _read(path, max_bytes)
     except LawXmlError as exc:
         return _failed(name, exc)
     with uow() as db:
-        return _import_in_savepoint(db, name, data, actor=actor, max_bytes=max_bytes)
+        return _import_in_savepoint(db, name, data, actor=actor, max_bytes=max_bytes, now=now)
 
 
 def import_files(
@@ -390,9 +401,11 @@ def import_files(
     actor: str,
     progress: Progress | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    now: dt.datetime | None = None,
 ) -> ImportReport:
     """Import law XML files one by one. With a unit-of-work factory each file commits on its own; with a session
-    each file is a savepoint in the caller's transaction. ``progress(done, total, file)`` after each file."""
+    each file is a savepoint in the caller's transaction. ``progress(done, total, file)`` after each file; ``now``
+    as in :func:`import_bytes`."""
     results: list[FileResult] = []
     for done, path in enumerate(paths, start=1):
         if isinstance(db, Session):
@@ -401,9 +414,9 @@ def import_files(
             except LawXmlError as exc:
                 result = _failed(str(path), exc)
             else:
-                result = _import_in_savepoint(db, str(path), data, actor=actor, max_bytes=max_bytes)
+                result = _import_in_savepoint(db, str(path), data, actor=actor, max_bytes=max_bytes, now=now)
         else:
-            result = _import_in_uow(db, path, actor=actor, max_bytes=max_bytes)
+            result = _import_in_uow(db, path, actor=actor, max_bytes=max_bytes, now=now)
         results.append(result)
         if progress is not None:
             progress(done, len(paths), str(path))

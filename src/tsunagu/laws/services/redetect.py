@@ -62,12 +62,14 @@ def _provisions(db: Session, doc: LawDocument) -> list[Provision]:
     ]
 
 
-def redetect(db: Session, *, actor: str, law_id: str | None = None) -> tuple[Redetected, ...]:
+def redetect(
+    db: Session, *, actor: str, law_id: str | None = None, now: dt.datetime | None = None
+) -> tuple[Redetected, ...]:
     """Run the current rules over the latest version of every law (or of ``law_id``) in the caller's transaction,
-    update the review items and audit each law."""
+    update the review items and audit each law; ``now`` stamps the changes (the system clock when not given)."""
     where = [LawDocument.is_latest.is_(True)] + ([LawDocument.law_id == law_id] if law_id else [])
     done: list[Redetected] = []
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     for doc in db.scalars(select(LawDocument).where(*where).order_by(LawDocument.law_id)).all():
         provisions = _provisions(db, doc)
         findings = detect_law(provisions)

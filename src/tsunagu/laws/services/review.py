@@ -403,8 +403,10 @@ def update_item(
     deadline: dt.date | Unset | None = UNSET,
     notes: str | Unset = UNSET,
     note: str = "",
+    now: dt.datetime | None = None,
 ) -> ItemDetail:
-    """Change an item (``UNSET`` leaves a field, ``None`` clears it), append its history and an audit entry.
+    """Change an item (``UNSET`` leaves a field, ``None`` clears it), append its history and an audit entry,
+    stamped ``now`` (the caller's clock; the system clock when not given).
 
     Raises :class:`ItemNotFound`, :class:`ReviewConflict` when ``expected_version`` is not the item's current
     row version, or :class:`ReviewError` for a move or a value the workflow refuses. Nothing is written then."""
@@ -434,7 +436,7 @@ def update_item(
         detail = get_item(db, item_id)
         assert detail is not None  # noqa: S101 - read just above in the same transaction
         return detail
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     moved = db.execute(
         update(ReviewItem)
         .where(ReviewItem.id == item_id, ReviewItem.row_version == expected_version)
